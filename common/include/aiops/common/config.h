@@ -1,0 +1,102 @@
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aiops/common/result.h"
+
+// Service configuration: a YAML file, overridden by environment variables, overridden by flags.
+//
+// Every key is addressed by its dotted path ("server.listen"). The environment variable for a path
+// is AIOPS_ + the path upper-cased with '.' → '_' (server.max_body_bytes → AIOPS_SERVER_MAX_BODY_BYTES).
+// A secret can be given inline (`token: …`) or as a file (`token_file: /run/secrets/x`); get_secret()
+// reads either, and the value is never echoed in an error message.
+//
+// Getters record problems (wrong type, unreadable secret file) instead of failing one by one;
+// finish() reports them together with any key in the file that no getter asked for, so a typo in
+// the config exits non-zero with one clear line (E4) instead of being ignored.
+namespace aiops::common {
+
+using EnvMap = std::map<std::string, std::string>;
+
+// Snapshot of the process environment (only AIOPS_* variables). Call from main only (C1).
+EnvMap process_env();
+
+class Config {
+public:
+    static Result<Config> load_file(const std::string& path, EnvMap env);
+    static Result<Config> from_yaml(std::string_view yaml_text, EnvMap env);
+
+    // Highest precedence: values from command-line flags.
+    void set_override(const std::string& path, std::string value);
+
+    std::string get_string(const std::string& path, const std::string& fallback);
+    std::int64_t get_int(const std::string& path, std::int64_t fallback, std::int64_t min_value,
+                         std::int64_t max_value);
+    bool get_bool(const std::string& path, bool fallback);
+    // YAML sequence, or a comma-separated string from the environment.
+    std::vector<std::string> get_string_list(const std::string& path,
+                                             const std::vector<std::string>& fallback);
+    // `path` inline, or the trimmed contents of the file named by `path_file`. Empty if neither.
+    std::string get_secret(const std::string& path);
+    // Raw subtree for structured values (lists of objects). Marks the whole subtree as known.
+    YAML::Node get_node(const std::string& path);
+    bool has(const std::string& path) const;
+
+    // Records a validation problem found by the caller (e.g. a cross-field check).
+    void add_error(std::string message);
+    // All recorded problems plus unknown keys, as one kInvalidInput error; ok when none.
+    Status finish() const;
+
+    static std::string env_name(const std::string& path);
+
+private:
+    Config(YAML::Node root, EnvMap env) : root_(std::move(root)), env_(std::move(env)) {}
+
+    std::optional<std::string> scalar(const std::string& path);
+    YAML::Node find(const std::string& path) const;
+    void collect_unknown(const YAML::Node& node, const std::string& prefix,
+                         std::vector<std::string>& unknown) const;
+
+    YAML::Node root_;
+    EnvMap env_;
+    std::map<std::string, std::string> overrides_;
+    std::set<std::string> known_paths_;    // every path a getter asked for
+    std::set<std::string> known_subtrees_; // get_node() paths: everything below is known
+    std::vector<std::string> errors_;
+};
+
+// The flags every service takes (issue contract): --config, --listen, --data-dir, --help.
+struct ServiceOptions {
+    std::string config_file;
+    std::string listen;    // HOST:PORT; empty = from config
+    std::string data_dir;  // empty = from config
+};
+
+struct CommandLine {
+    ServiceOptions options;
+    std::optional<int> exit_code;  // set when the process should exit now (--help, bad flags)
+};
+
+CommandLine parse_command_line(int argc, const char* const* argv, const std::string& service,
+                               const std::string& description);
+
+// Loads the config named on the command line (or an empty one) and applies --listen/--data-dir as
+// overrides of server.listen / server.data_dir.
+Result<Config> load_service_config(const ServiceOptions& options, EnvMap env);
+
+// "host:port" → parts; accepts "[::1]:8080". Port 0 allowed (ephemeral).
+struct HostPort {
+    std::string host;
+    int port = 0;
+};
+Result<HostPort> parse_host_port(std::string_view text);
+
+}  // namespace aiops::common

@@ -1,0 +1,56 @@
+#include "aiops/common/json.h"
+
+#include <string>
+
+namespace aiops::common {
+
+int json_nesting_depth(std::string_view text, int limit) {
+    int depth = 0;
+    int max_seen = 0;
+    bool in_string = false;
+    bool escaped = false;
+    for (char ch : text) {
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (ch == '\\') {
+                escaped = true;
+            } else if (ch == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (ch == '"') {
+            in_string = true;
+        } else if (ch == '[' || ch == '{') {
+            ++depth;
+            if (depth > max_seen) {
+                max_seen = depth;
+            }
+            if (max_seen > limit) {
+                return limit + 1;
+            }
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return max_seen;
+}
+
+Result<nlohmann::json> parse_json(std::string_view text, const JsonLimits& limits) {
+    if (text.size() > limits.max_bytes) {
+        return Error{ErrorCode::kTooLarge,
+                     "JSON body exceeds " + std::to_string(limits.max_bytes) + " bytes"};
+    }
+    if (json_nesting_depth(text, limits.max_depth) > limits.max_depth) {
+        return Error{ErrorCode::kInvalidInput,
+                     "JSON nesting exceeds depth " + std::to_string(limits.max_depth)};
+    }
+    auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded()) {
+        return Error{ErrorCode::kInvalidInput, "body is not valid JSON"};
+    }
+    return parsed;
+}
+
+}  // namespace aiops::common

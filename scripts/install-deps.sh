@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency from Debian 12's packages. Idempotent: packages already
+# present are not reinstalled, and apt-get update runs only when something is missing.
+set -euo pipefail
+
+# Build dependencies (libraries and tools).
+BUILD_PACKAGES=(
+    build-essential cmake pkg-config git
+    libcpp-httplib-dev libcurl4-openssl-dev nlohmann-json3-dev libssl-dev libhiredis-dev
+    libsqlite3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev libarchive-dev zlib1g-dev libzstd-dev
+    libboost-test-dev
+    clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
+)
+# Runtime peers the tests and ./scripts/up.sh start on 127.0.0.1.
+RUNTIME_PACKAGES=(
+    docker-registry redis-server skopeo curl openssl ca-certificates python3 procps
+)
+
+missing=()
+for pkg in "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#BUILD_PACKAGES[@]}+${#RUNTIME_PACKAGES[@]} packages present"
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# --no-install-recommends keeps CI fast; the packages above list everything we need.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian packages enable system services; the tests start their own instances on free ports.
+for unit in docker-registry redis-server; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then
+        $SUDO systemctl stop "$unit" || true
+    fi
+done
+echo "install-deps: done"

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs dependencies, checks formatting, builds the
+# normal tree and runs every CTest label, builds the ASan+UBSan tree and runs them again, then
+# fuzzes each libFuzzer target for a few seconds with clang-14 under ASan+UBSan.
+#
+#   ./scripts/test.sh            everything
+#   AIOPS_TEST_QUICK=1 ./scripts/test.sh   normal tree only (for local iteration)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+JOBS=${AIOPS_JOBS:-$(nproc)}
+
+./scripts/install-deps.sh
+
+passed=0
+failed=0
+run_ctest() {  # run_ctest <build dir> <label>
+    local dir=$1 label=$2 log
+    log=$(mktemp)
+    echo "== ctest -L $label ($dir)"
+    set +e
+    (cd "$dir" && ctest -L "^${label}\$" --output-on-failure -j "$JOBS" --timeout 600) | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    set -e
+    local total fails
+    total=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p' "$log" | tail -1)
+    fails=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
+    rm -f "$log"
+    total=${total:-0}
+    fails=${fails:-0}
+    if [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
+        fails=1  # ctest itself failed (e.g. no tests with this label)
+    fi
+    passed=$((passed + total - fails))
+    failed=$((failed + fails))
+}
+
+echo "== format check (clang-format-14)"
+mapfile -t sources < <(git ls-files '*.cpp' '*.h' 2>/dev/null || find common tests bench -name '*.cpp' -o -name '*.h')
+if [ ${#sources[@]} -gt 0 ]; then
+    clang-format-14 --dry-run --Werror "${sources[@]}"
+fi
+
+echo "== build (Release)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$JOBS"
+for label in unit integration fuzz; do
+    run_ctest build "$label"
+done
+
+if [ -z "${AIOPS_TEST_QUICK:-}" ]; then
+    echo "== build (ASan+UBSan)"
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIOPS_SANITIZE=ON >/dev/null
+    cmake --build build-asan -j "$JOBS"
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    for label in unit integration fuzz; do
+        run_ctest build-asan "$label"
+    done
+
+    echo "== fuzz (clang-14 libFuzzer, ASan+UBSan)"
+    CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DAIOPS_SANITIZE=ON -DAIOPS_FUZZ=ON -DAIOPS_TESTS=OFF >/dev/null
+    cmake --build build-fuzz -j "$JOBS"
+    run_ctest build-fuzz fuzz
+fi
+
+echo
+echo "all labels: ${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
