@@ -4,7 +4,7 @@ namespace aiops::common {
 
 int http_status(ErrorCode code) {
     switch (code) {
-        case ErrorCode::kInvalidInput: return 400;
+        case ErrorCode::kInvalidInput:
         case ErrorCode::kBlockedUrl: return 400;
         case ErrorCode::kUnauthorized: return 401;
         case ErrorCode::kForbidden: return 403;
@@ -17,7 +17,7 @@ int http_status(ErrorCode code) {
         case ErrorCode::kRangeNotSatisfiable: return 416;
         case ErrorCode::kRateLimited: return 429;
         case ErrorCode::kInternal: return 500;
-        case ErrorCode::kUpstream: return 502;
+        case ErrorCode::kUpstream:
         case ErrorCode::kDigestMismatch: return 502;
         case ErrorCode::kUnavailable: return 503;
         case ErrorCode::kTimeout: return 504;

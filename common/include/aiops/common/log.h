@@ -16,18 +16,19 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 void init(std::string_view service, Level min_level = Level::kInfo);
 Level parse_level(std::string_view name, Level fallback = Level::kInfo);
 
-void write(Level level, std::string_view msg, nlohmann::json fields = nlohmann::json::object());
-inline void debug(std::string_view msg, nlohmann::json fields = nlohmann::json::object()) {
-    write(Level::kDebug, msg, std::move(fields));
+void write(Level level, std::string_view msg,
+           const nlohmann::json& fields = nlohmann::json::object());
+inline void debug(std::string_view msg, const nlohmann::json& fields = nlohmann::json::object()) {
+    write(Level::kDebug, msg, fields);
 }
-inline void info(std::string_view msg, nlohmann::json fields = nlohmann::json::object()) {
-    write(Level::kInfo, msg, std::move(fields));
+inline void info(std::string_view msg, const nlohmann::json& fields = nlohmann::json::object()) {
+    write(Level::kInfo, msg, fields);
 }
-inline void warn(std::string_view msg, nlohmann::json fields = nlohmann::json::object()) {
-    write(Level::kWarn, msg, std::move(fields));
+inline void warn(std::string_view msg, const nlohmann::json& fields = nlohmann::json::object()) {
+    write(Level::kWarn, msg, fields);
 }
-inline void error(std::string_view msg, nlohmann::json fields = nlohmann::json::object()) {
-    write(Level::kError, msg, std::move(fields));
+inline void error(std::string_view msg, const nlohmann::json& fields = nlohmann::json::object()) {
+    write(Level::kError, msg, fields);
 }
 
 // True when a field name denotes a secret value that must never be logged.
