@@ -44,6 +44,12 @@ fi
 echo "== build (Release)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$JOBS"
+
+echo "== clang-tidy-14 (library and service sources)"
+run-clang-tidy-14 -p build -quiet -j "$JOBS" -extra-arg=-Wno-unknown-warning-option \
+    "$ROOT/(common|catalog-service|proxy-adapter|scanner-adapter|webhook-handler|preheat-provider)/src/.*\.cpp" \
+    >build/clang-tidy.log 2>&1 || { grep -E 'error:|warning:' build/clang-tidy.log | head -50; exit 1; }
+
 for label in unit integration fuzz; do
     run_ctest build "$label"
 done

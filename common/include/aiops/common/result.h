@@ -44,12 +44,11 @@ inline std::ostream& operator<<(std::ostream& out, ErrorCode code) {
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value)
-        : storage_(std::in_place_index<0>, std::move(value)) {
-    }  // NOLINT(google-explicit-constructor): mirrors std::expected
-    Result(Error error)
-        : storage_(std::in_place_index<1>, std::move(error)) {
-    }  // NOLINT(google-explicit-constructor): mirrors std::unexpected
+    // Implicit on purpose, like std::expected: `return value;` and `return Error{...};` both work.
+    // NOLINTNEXTLINE(google-explicit-constructor): mirrors std::expected's converting constructor
+    Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}
+    // NOLINTNEXTLINE(google-explicit-constructor): mirrors construction from std::unexpected
+    Result(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}
 
     bool has_value() const { return storage_.index() == 0; }
     explicit operator bool() const { return has_value(); }
@@ -71,9 +70,8 @@ template <>
 class [[nodiscard]] Result<void> {
 public:
     Result() = default;
-    Result(Error error)
-        : error_(std::move(error)),
-          ok_(false) {}  // NOLINT(google-explicit-constructor): mirrors std::unexpected
+    // NOLINTNEXTLINE(google-explicit-constructor): mirrors construction from std::unexpected
+    Result(Error error) : error_(std::move(error)), ok_(false) {}
 
     bool has_value() const { return ok_; }
     explicit operator bool() const { return ok_; }
