@@ -46,11 +46,19 @@ Result<nlohmann::json> parse_json(std::string_view text, const JsonLimits& limit
         return Error{ErrorCode::kInvalidInput,
                      "JSON nesting exceeds depth " + std::to_string(limits.max_depth)};
     }
-    auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_discarded()) {
-        return Error{ErrorCode::kInvalidInput, "body is not valid JSON"};
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& ex) {
+        // E3: converted at the edge. The message keeps nlohmann's position ("at line 1, column
+        // 52: ... unexpected ']'") and drops its "[json.exception.parse_error.101] " prefix.
+        std::string_view what = ex.what();
+        if (const auto close = what.find("] ");
+            what.starts_with("[json.exception") && close != std::string_view::npos) {
+            what.remove_prefix(close + 2);
+        }
+        return Error{ErrorCode::kInvalidInput,
+                     "invalid JSON (byte " + std::to_string(ex.byte) + "): " + std::string(what)};
     }
-    return parsed;
 }
 
 }  // namespace aiops::common

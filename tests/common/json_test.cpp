@@ -35,6 +35,16 @@ BOOST_AUTO_TEST_CASE(malformed_json_is_invalid_input) {
     BOOST_TEST(parsed.error().code == ErrorCode::kInvalidInput);
 }
 
+BOOST_AUTO_TEST_CASE(syntax_errors_report_the_position) {
+    // The catalog seed's query example: a stray ']' after the object.
+    auto parsed = parse_json(R"({"container_registry_tags": {"$in": ["ai", "internal"]}]})");
+
+    BOOST_REQUIRE(!parsed);
+    BOOST_TEST(parsed.error().message.find("column 56") != std::string::npos);
+    BOOST_TEST(parsed.error().message.find("unexpected ']'") != std::string::npos);
+    BOOST_TEST(parsed.error().message.find("json.exception") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(parses_valid_json) {
     auto parsed = parse_json(R"({"a":[1,2,3]})");
     BOOST_REQUIRE(parsed);
