@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,9 @@ enum class AddressClass {
     kReserved,     // 0/8, 240/4 (incl. broadcast), deprecated IPv4-compatible ::a.b.c.d
 };
 std::string_view address_class_name(AddressClass address_class);
+inline std::ostream& operator<<(std::ostream& out, AddressClass address_class) {
+    return out << address_class_name(address_class);
+}
 
 // Class of a textual IPv4/IPv6 address (no brackets, no zone). IPv4-mapped (::ffff:a.b.c.d),
 // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses are classified by their IPv4 part.
