@@ -294,7 +294,7 @@ void set_method(Options& options, const HttpRequest& request, const HopRequest& 
 void set_limits(Options& options, const HttpClientSettings& settings, const HttpRequest& request) {
     const auto total = request.total_timeout.value_or(settings.total_timeout);
     options.set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(settings.connect_timeout.count()));
-    options.set(CURLOPT_TIMEOUT_MS, static_cast<long>(total.count()));
+    options.set(CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<std::int64_t>(0, total.count())));
     if (settings.low_speed_timeout.count() > 0) {
         const long seconds = std::max<long>(1, settings.low_speed_timeout.count() / 1000);
         options.set(CURLOPT_LOW_SPEED_LIMIT, 1L);

@@ -128,12 +128,13 @@ Result<Target> HttpClient::Impl::target_for(const std::string& url, bool is_redi
         }
         return parsed.error();
     }
+    // A redirect that asks for this is an attack, not a caller mistake.
+    const auto refusal = is_redirect ? ErrorCode::kBlockedUrl : ErrorCode::kInvalidInput;
     if (parsed->has_userinfo) {
-        return Error{ErrorCode::kInvalidInput, "URL must not contain credentials (user:password@)"};
+        return Error{refusal, "URL must not contain credentials (user:password@)"};
     }
     if (parsed->scheme != "http" && parsed->scheme != "https") {
-        return Error{ErrorCode::kInvalidInput,
-                     "URL scheme '" + parsed->scheme + "' is not http(s)"};
+        return Error{refusal, "URL scheme '" + parsed->scheme + "' is not http(s)"};
     }
     if (settings.guard == nullptr) {
         return Target{std::move(parsed).value(), {}};

@@ -122,6 +122,23 @@ BOOST_AUTO_TEST_CASE(redirect_to_a_blocked_address_is_rejected_by_the_guard) {
     BOOST_TEST(seen.hits == 0);
 }
 
+BOOST_AUTO_TEST_CASE(redirect_to_another_scheme_or_with_credentials_is_blocked) {
+    LoopbackHttpServer server;
+    redirect(server, "/file", 302, "file:///etc/passwd");
+    redirect(server, "/creds", 302, "http://admin:hunter2@127.0.0.1/");
+    server.start();
+    auto client = make_client();
+
+    auto file = client->fetch(authorized_get(server.url("/file")));
+    auto creds = client->fetch(authorized_get(server.url("/creds")));
+
+    BOOST_REQUIRE(!file);
+    BOOST_TEST(file.error().code == ErrorCode::kBlockedUrl);
+    BOOST_REQUIRE(!creds);
+    BOOST_TEST(creds.error().code == ErrorCode::kBlockedUrl);
+    BOOST_TEST(creds.error().message.find("hunter2") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(guard_blocks_the_first_url_too) {
     LoopbackHttpServer server;
     server.server().Get("/", [](const httplib::Request&, httplib::Response& res) {

@@ -314,6 +314,22 @@ BOOST_AUTO_TEST_CASE(fetches_json_with_headers) {
     BOOST_TEST(seen_accept == "application/json");
 }
 
+BOOST_AUTO_TEST_CASE(zero_total_timeout_means_no_total_limit) {
+    LoopbackHttpServer server;
+    server.server().Get("/", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content("fine", "text/plain");
+    });
+    server.start();
+    auto client = make_client();
+    auto request = get(server.url("/"));
+    request.total_timeout = 0ms;
+
+    auto response = client->fetch(request);
+
+    BOOST_REQUIRE(response);
+    BOOST_TEST(response->body == "fine");
+}
+
 BOOST_AUTO_TEST_CASE(range_request_returns_206_and_the_bytes) {
     std::string content(1000, '\0');
     for (std::size_t index = 0; index < content.size(); ++index) {
