@@ -46,11 +46,11 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
 
 struct HttpClientSettings {
     std::chrono::milliseconds connect_timeout{5000};
-    std::chrono::milliseconds total_timeout{60000};  // whole request; per-request override below
+    std::chrono::milliseconds total_timeout{60000};      // per hop; per-request override below
     std::chrono::milliseconds low_speed_timeout{30000};  // abort when < 1 byte/s for this long
     int max_redirects = 5;
     bool verify_tls = true;
-    std::string ca_file;  // extra CA bundle (PEM); empty = system store
+    std::string ca_file;  // CA bundle (PEM) for CURLOPT_CAINFO; empty = the system bundle
     std::string user_agent = "aiops-cache/0.1";
     RetryPolicy retry;
     std::size_t max_buffered_body_bytes = 16U << 20;  // fetch() cap (and error-body cap: 64 KiB)
@@ -71,6 +71,8 @@ struct HttpRequest {
     std::optional<std::pair<std::uint64_t, std::optional<std::uint64_t>>> range;
     bool follow_redirects = true;
     bool retry = true;  // idempotent by default; set false for a non-idempotent POST
+    // Overrides settings.total_timeout (per hop); 0 = no total limit, for long blob streams (the
+    // low-speed abort still applies).
     std::optional<std::chrono::milliseconds> total_timeout;
 };
 
@@ -82,9 +84,9 @@ struct HttpResponse {
     std::optional<std::string> header(std::string_view name) const;
 };
 
-// stream() callbacks. on_head sees status + headers before any body byte (return false to abort
-// without error); on_chunk gets 2xx body bytes in order (return false to abort: kInternal "aborted
-// by caller" unless on_head/on_chunk already had what it needed — see stream()).
+// stream() callbacks. on_head sees the final answer's status + headers before any body byte (not
+// redirects being followed, not 429/5xx answers about to be retried); return false to stop without
+// error. on_chunk gets 2xx body bytes in order; return false to stop without error (see stream()).
 using HeadCallback = std::function<bool(const HttpResponse& head)>;
 using ChunkCallback = std::function<bool(std::string_view chunk)>;
 
