@@ -28,29 +28,29 @@
 namespace aiops::common {
 
 struct Document {
-    std::string id;
+    std::string id{};
     std::int64_t version = 0;  // 1 when created, +1 on every write; restarts after erase()
-    nlohmann::json body;
+    nlohmann::json body{};
 };
 
 struct ScanPage {
-    std::vector<Document> documents;  // ascending by id (bytewise)
-    std::string next_cursor;          // opaque; empty when there is nothing after this page
+    std::vector<Document> documents{};  // ascending by id (bytewise)
+    std::string next_cursor{};          // opaque; empty when there is nothing after this page
 };
 
 struct EnqueueResult {
-    std::string job_id;
+    std::string job_id{};
     bool created = false;  // false: the idempotency key was seen before and job_id is the original
 };
 
 struct Job {
-    std::string id;
-    std::string queue;
-    std::string idempotency_key;
-    nlohmann::json payload;
+    std::string id{};
+    std::string queue{};
+    std::string idempotency_key{};
+    nlohmann::json payload{};
     std::int64_t attempt = 0;  // 1 on the first lease, +1 on every lease; fences ack()/retry()
-    std::string last_error;    // from the latest retry(), or why it was dead-lettered
-    std::chrono::system_clock::time_point enqueued_at;
+    std::string last_error{};  // from the latest retry(), or why it was dead-lettered
+    std::chrono::system_clock::time_point enqueued_at{};
 };
 
 struct QueueStats {
@@ -70,13 +70,13 @@ struct QueuePolicy {
 };
 
 struct StorageSettings {
-    std::string url;                    // see above; required
-    std::string password;               // Redis; overrides a password in the URL. Never logged.
+    std::string url{};                  // see above; required
+    std::string password{};             // Redis; overrides a password in the URL. Never logged.
     std::string key_prefix = "aiops:";  // Redis: every key starts with it (share Harbor's Redis)
     std::size_t pool_size = 4;          // Redis connections kept open
     std::chrono::milliseconds timeout{5000};  // Redis connect/command; SQLite busy_timeout
     std::size_t max_document_bytes = 1 << 20;
-    QueuePolicy queue;
+    QueuePolicy queue{};
 };
 
 class Store {
@@ -84,11 +84,11 @@ public:
     // What a backend is asked to write (validated, serialised).
     enum class WriteMode { kPut, kCreate, kCompareAndSet };
     struct WriteRequest {
-        std::string_view collection;
-        std::string_view id;
+        std::string_view collection{};
+        std::string_view id{};
         WriteMode mode = WriteMode::kPut;
         std::int64_t expected_version = 0;  // kCompareAndSet only
-        std::string body;                   // serialised JSON
+        std::string body{};                 // serialised JSON
     };
 
     virtual ~Store() = default;
