@@ -1,0 +1,22 @@
+#pragma once
+
+#include <chrono>
+
+// C2/C3: logic reads time only through this interface, so tests drive it with a fake clock and
+// never sleep. Wall-clock time (not steady_clock) because storage persists timestamps and shares
+// them between processes and replicas.
+namespace aiops::common {
+
+struct Clock {
+    virtual ~Clock() = default;
+    virtual std::chrono::system_clock::time_point now() const = 0;
+};
+
+// The real clock; main() creates one and passes it by reference.
+struct SystemClock final : Clock {
+    std::chrono::system_clock::time_point now() const override {
+        return std::chrono::system_clock::now();
+    }
+};
+
+}  // namespace aiops::common
