@@ -58,6 +58,9 @@ Result<nlohmann::json> parse_json(std::string_view text, const JsonLimits& limit
         }
         return Error{ErrorCode::kInvalidInput,
                      "invalid JSON (byte " + std::to_string(ex.byte) + "): " + std::string(what)};
+    } catch (const nlohmann::json::exception& ex) {
+        // e.g. out_of_range.406 for a number like 1e999 that does not fit a double.
+        return Error{ErrorCode::kInvalidInput, std::string("invalid JSON: ") + ex.what()};
     }
 }
 
