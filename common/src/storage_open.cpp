@@ -61,14 +61,18 @@ StorageSettings storage_settings_from_config(Config& config) {
         std::string(kSqliteScheme) + (std::filesystem::path(data_dir) / kDefaultFileName).string());
     settings.password = config.get_secret("storage.password");
     settings.key_prefix = config.get_string("storage.key_prefix", settings.key_prefix);
-    settings.pool_size = static_cast<std::size_t>(config.get_int("storage.pool_size", 4, 1, 64));
-    settings.timeout =
-        std::chrono::milliseconds(config.get_int("storage.timeout_ms", 5000, 1, 600000));
+    settings.pool_size = static_cast<std::size_t>(
+        config.get_int("storage.pool_size", static_cast<std::int64_t>(settings.pool_size), 1, 64));
+    settings.timeout = std::chrono::milliseconds(
+        config.get_int("storage.timeout_ms", settings.timeout.count(), 1, 600'000));
     settings.max_document_bytes = static_cast<std::size_t>(
-        config.get_int("storage.max_document_bytes", 1 << 20, 1024, 64 << 20));
-    settings.queue.max_attempts = config.get_int("storage.queue.max_attempts", 5, 1, 1000);
-    settings.queue.dedup_window = std::chrono::seconds(
-        config.get_int("storage.queue.dedup_window_s", 7 * 24 * 3600, 1, 365LL * 24 * 3600));
+        config.get_int("storage.max_document_bytes",
+                       static_cast<std::int64_t>(settings.max_document_bytes), 1024, 64LL << 20));
+    settings.queue.max_attempts =
+        config.get_int("storage.queue.max_attempts", settings.queue.max_attempts, 1, 1000);
+    constexpr std::int64_t kMaxDedupSeconds = 365LL * 24 * 3600;
+    settings.queue.dedup_window = std::chrono::seconds(config.get_int(
+        "storage.queue.dedup_window_s", settings.queue.dedup_window.count(), 1, kMaxDedupSeconds));
     return settings;
 }
 
