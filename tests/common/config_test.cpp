@@ -1,7 +1,8 @@
 #define BOOST_TEST_MODULE common_config
+#include "aiops/common/config.h"
+
 #include <boost/test/unit_test.hpp>
 
-#include "aiops/common/config.h"
 #include "fixtures/temp_dir.h"
 
 using aiops::common::Config;
@@ -19,9 +20,9 @@ BOOST_AUTO_TEST_CASE(reads_yaml_values_with_defaults) {
 }
 
 BOOST_AUTO_TEST_CASE(environment_overrides_file_and_flags_override_environment) {
-    auto config = Config::from_yaml("server:\n  listen: a:1\n  max_body_bytes: 10\n",
-                                    {{"AIOPS_SERVER_LISTEN", "b:2"},
-                                     {"AIOPS_SERVER_MAX_BODY_BYTES", "20"}});
+    auto config =
+        Config::from_yaml("server:\n  listen: a:1\n  max_body_bytes: 10\n",
+                          {{"AIOPS_SERVER_LISTEN", "b:2"}, {"AIOPS_SERVER_MAX_BODY_BYTES", "20"}});
     BOOST_REQUIRE(config);
     BOOST_TEST(config->get_string("server.listen", "") == "b:2");
     BOOST_TEST(config->get_int("server.max_body_bytes", 0, 0, 100) == 20);
@@ -40,7 +41,8 @@ BOOST_AUTO_TEST_CASE(unknown_keys_and_bad_types_are_reported_together) {
     const auto status = config->finish();
 
     BOOST_REQUIRE(!status);
-    BOOST_TEST(status.error().message.find("unknown config key server.listne") != std::string::npos);
+    BOOST_TEST(status.error().message.find("unknown config key server.listne") !=
+               std::string::npos);
     BOOST_TEST(status.error().message.find("server.workers: expected an integer") !=
                std::string::npos);
 }
@@ -56,7 +58,8 @@ BOOST_AUTO_TEST_CASE(out_of_range_integer_is_an_error) {
 BOOST_AUTO_TEST_CASE(secret_is_read_from_file_and_never_echoed) {
     aiops::testing::TempDir dir;
     aiops::testing::write_file(dir / "token", "s3cr3t-value\n");
-    auto config = Config::from_yaml("upstream:\n  token_file: " + (dir / "token").string() + "\n", {});
+    auto config =
+        Config::from_yaml("upstream:\n  token_file: " + (dir / "token").string() + "\n", {});
     BOOST_REQUIRE(config);
 
     BOOST_TEST(config->get_secret("upstream.token") == "s3cr3t-value");
@@ -74,7 +77,8 @@ BOOST_AUTO_TEST_CASE(invalid_yaml_is_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(string_lists_come_from_yaml_or_comma_separated_env) {
-    auto config = Config::from_yaml("repos:\n  allow: [a/b, c/d]\n", {{"AIOPS_REPOS_DENY", "x, y"}});
+    auto config =
+        Config::from_yaml("repos:\n  allow: [a/b, c/d]\n", {{"AIOPS_REPOS_DENY", "x, y"}});
     BOOST_REQUIRE(config);
 
     BOOST_TEST(config->get_string_list("repos.allow", {}).size() == 2U);

@@ -1,9 +1,8 @@
 #define BOOST_TEST_MODULE common_json
-#include <boost/test/unit_test.hpp>
-
-#include <string>
-
 #include "aiops/common/json.h"
+
+#include <boost/test/unit_test.hpp>
+#include <string>
 
 using aiops::common::ErrorCode;
 using aiops::common::parse_json;

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE common_log
-#include <boost/test/unit_test.hpp>
-
 #include "aiops/common/log.h"
+
+#include <boost/test/unit_test.hpp>
 
 namespace aiops_log = aiops::common::log;
 
@@ -21,7 +21,8 @@ BOOST_AUTO_TEST_CASE(secret_fields_are_redacted_recursively) {
 }
 
 BOOST_AUTO_TEST_CASE(levels_parse_case_insensitively) {
-    BOOST_TEST(static_cast<int>(aiops_log::parse_level("WARN")) == static_cast<int>(aiops_log::Level::kWarn));
+    BOOST_TEST(static_cast<int>(aiops_log::parse_level("WARN")) ==
+               static_cast<int>(aiops_log::Level::kWarn));
     BOOST_TEST(static_cast<int>(aiops_log::parse_level("nonsense", aiops_log::Level::kError)) ==
                static_cast<int>(aiops_log::Level::kError));
 }

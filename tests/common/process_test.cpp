@@ -1,7 +1,8 @@
 #define BOOST_TEST_MODULE fixtures_process
+#include "fixtures/process.h"
+
 #include <boost/test/unit_test.hpp>
 
-#include "fixtures/process.h"
 #include "fixtures/temp_dir.h"
 
 using namespace std::chrono_literals;

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE common_result
-#include <boost/test/unit_test.hpp>
-
 #include "aiops/common/result.h"
+
+#include <boost/test/unit_test.hpp>
 
 using aiops::common::Error;
 using aiops::common::ErrorCode;

@@ -15,9 +15,10 @@
 // Service configuration: a YAML file, overridden by environment variables, overridden by flags.
 //
 // Every key is addressed by its dotted path ("server.listen"). The environment variable for a path
-// is AIOPS_ + the path upper-cased with '.' → '_' (server.max_body_bytes → AIOPS_SERVER_MAX_BODY_BYTES).
-// A secret can be given inline (`token: …`) or as a file (`token_file: /run/secrets/x`); get_secret()
-// reads either, and the value is never echoed in an error message.
+// is AIOPS_ + the path upper-cased with '.' → '_' (server.max_body_bytes →
+// AIOPS_SERVER_MAX_BODY_BYTES). A secret can be given inline (`token: …`) or as a file
+// (`token_file: /run/secrets/x`); get_secret() reads either, and the value is never echoed in an
+// error message.
 //
 // Getters record problems (wrong type, unreadable secret file) instead of failing one by one;
 // finish() reports them together with any key in the file that no getter asked for, so a typo in
@@ -68,8 +69,8 @@ private:
     YAML::Node root_;
     EnvMap env_;
     std::map<std::string, std::string> overrides_;
-    std::set<std::string> known_paths_;    // every path a getter asked for
-    std::set<std::string> known_subtrees_; // get_node() paths: everything below is known
+    std::set<std::string> known_paths_;     // every path a getter asked for
+    std::set<std::string> known_subtrees_;  // get_node() paths: everything below is known
     std::vector<std::string> errors_;
 };
 

@@ -14,9 +14,9 @@
 #include "aiops/common/result.h"
 
 // Outbound HTTP on libcurl: buffered fetches with a size cap, streaming downloads into a callback
-// (a body is never held whole in memory), Range requests, redirects re-checked by the URL guard with
-// Authorization dropped on a cross-host hop, retries with exponential backoff + jitter honouring
-// Retry-After, TLS verification on by default, connections reused across requests.
+// (a body is never held whole in memory), Range requests, redirects re-checked by the URL guard
+// with Authorization dropped on a cross-host hop, retries with exponential backoff + jitter
+// honouring Retry-After, TLS verification on by default, connections reused across requests.
 namespace aiops::common {
 
 class UrlGuard;
@@ -34,8 +34,9 @@ struct RetryPolicy {
     std::chrono::milliseconds max_retry_after{30000};  // cap on a server's Retry-After
 };
 
-// Delay before try number `attempt` (2 = first retry): min(max_delay, base * 2^(attempt-2)) scaled by
-// `jitter` in [0.5, 1.0]; a parsed Retry-After (capped by max_retry_after) wins when present. Pure.
+// Delay before try number `attempt` (2 = first retry): min(max_delay, base * 2^(attempt-2)) scaled
+// by `jitter` in [0.5, 1.0]; a parsed Retry-After (capped by max_retry_after) wins when present.
+// Pure.
 std::chrono::milliseconds delay_before_attempt(const RetryPolicy& policy, int attempt,
                                                std::optional<std::chrono::milliseconds> retry_after,
                                                double jitter);

@@ -10,23 +10,23 @@ namespace aiops::common {
 
 // E2: one closed enum; the wire names returned by wire_name() never change once shipped.
 enum class ErrorCode {
-    kInvalidInput,      // 400 invalid_input
-    kUnauthorized,      // 401 unauthorized
-    kForbidden,         // 403 forbidden
-    kNotFound,          // 404 not_found
-    kMethodNotAllowed,  // 405 method_not_allowed
-    kConflict,          // 409 conflict
-    kPreconditionFailed,  // 412 precondition_failed
-    kTooLarge,          // 413 too_large
-    kUnsupportedMedia,  // 415 unsupported_media_type
+    kInvalidInput,         // 400 invalid_input
+    kUnauthorized,         // 401 unauthorized
+    kForbidden,            // 403 forbidden
+    kNotFound,             // 404 not_found
+    kMethodNotAllowed,     // 405 method_not_allowed
+    kConflict,             // 409 conflict
+    kPreconditionFailed,   // 412 precondition_failed
+    kTooLarge,             // 413 too_large
+    kUnsupportedMedia,     // 415 unsupported_media_type
     kRangeNotSatisfiable,  // 416 range_not_satisfiable
-    kRateLimited,       // 429 rate_limited
-    kInternal,          // 500 internal
-    kUpstream,          // 502 upstream
-    kUnavailable,       // 503 unavailable
-    kTimeout,           // 504 timeout
-    kDigestMismatch,    // 502 digest_mismatch
-    kBlockedUrl,        // 400 blocked_url
+    kRateLimited,          // 429 rate_limited
+    kInternal,             // 500 internal
+    kUpstream,             // 502 upstream
+    kUnavailable,          // 503 unavailable
+    kTimeout,              // 504 timeout
+    kDigestMismatch,       // 502 digest_mismatch
+    kBlockedUrl,           // 400 blocked_url
 };
 
 struct Error {
@@ -36,14 +36,20 @@ struct Error {
 
 int http_status(ErrorCode code);
 std::string_view wire_name(ErrorCode code);
-inline std::ostream& operator<<(std::ostream& out, ErrorCode code) { return out << wire_name(code); }
+inline std::ostream& operator<<(std::ostream& out, ErrorCode code) {
+    return out << wire_name(code);
+}
 
 // E1: Result<T> holds a T or an Error. Stand-in for std::expected (not in g++ 12).
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor): mirrors std::expected
-    Result(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor): mirrors std::unexpected
+    Result(T value)
+        : storage_(std::in_place_index<0>, std::move(value)) {
+    }  // NOLINT(google-explicit-constructor): mirrors std::expected
+    Result(Error error)
+        : storage_(std::in_place_index<1>, std::move(error)) {
+    }  // NOLINT(google-explicit-constructor): mirrors std::unexpected
 
     bool has_value() const { return storage_.index() == 0; }
     explicit operator bool() const { return has_value(); }
@@ -65,7 +71,9 @@ template <>
 class [[nodiscard]] Result<void> {
 public:
     Result() = default;
-    Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor): mirrors std::unexpected
+    Result(Error error)
+        : error_(std::move(error)),
+          ok_(false) {}  // NOLINT(google-explicit-constructor): mirrors std::unexpected
 
     bool has_value() const { return ok_; }
     explicit operator bool() const { return ok_; }
