@@ -150,9 +150,10 @@ void Server::Impl::install_hooks() {
         [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
             on_exception(req, res, error);
         });
-    http->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-        on_request_end(req, res);
-    });
+    // The post-routing hook runs once the response is final but before it is sent, so a client
+    // that got its answer always finds the request counted in /metrics.
+    http->set_post_routing_handler(
+        [this](const httplib::Request& req, httplib::Response& res) { on_request_end(req, res); });
     const std::string any_path = R"([\s\S]*)";
     const auto handler = [this](const httplib::Request& req, httplib::Response& res) {
         dispatch(req, res);
@@ -213,7 +214,7 @@ HandlerResponse Server::Impl::on_request_start(const httplib::Request& req,
     match_route(req, state);
     in_flight_gauge.add({}, 1);
     std::scoped_lock lock(mutex);
-    // A stale entry at this address (a request whose logger never ran) is simply replaced.
+    // A stale entry at this address (a request that never reached post-routing) is simply replaced.
     in_flight.insert_or_assign(&req, std::move(state));
     return HandlerResponse::Unhandled;
 }
