@@ -90,6 +90,29 @@ BOOST_AUTO_TEST_CASE(unknown_path_is_404_json) {
     BOOST_TEST(json_of(res)["error"]["code"] == "not_found");
 }
 
+BOOST_AUTO_TEST_CASE(very_long_unknown_path_is_404_json) {
+    TestServer test;
+    test.start();
+
+    auto res = test.client().Get("/" + std::string(8000, 'a'));
+
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->status == 404);
+    BOOST_TEST(json_of(res)["error"]["code"] == "not_found");
+}
+
+BOOST_AUTO_TEST_CASE(over_long_request_line_is_414_json_with_a_request_id) {
+    TestServer test;
+    test.start();
+
+    auto res = test.client().Get("/" + std::string(9000, 'a'));
+
+    BOOST_REQUIRE(res);
+    BOOST_TEST(res->status == 414);
+    BOOST_TEST(json_of(res)["error"]["code"] == "too_large");
+    BOOST_TEST(common::is_valid_request_id(res->get_header_value(common::kRequestIdHeader)));
+}
+
 BOOST_AUTO_TEST_CASE(error_body_is_not_cut_by_a_range_header) {
     TestServer test;
     test.start();

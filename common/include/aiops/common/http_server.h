@@ -104,7 +104,8 @@ public:
     // Re-reads the TLS certificate, key and client CA: new handshakes use them. On error the
     // old material stays in use. No-op without TLS.
     Status reload_tls();
-    // Stops accepting, lets in-flight requests finish within shutdown_grace. kTimeout when they
+    // Stops accepting, lets in-flight requests finish within shutdown_grace (an idle keep-alive
+    // connection holds its worker up to httplib's 5 s keep-alive timeout). kTimeout when they
     // did not (the stuck threads are abandoned: the process should exit). Idempotent.
     Status stop();
     // start(), then serve until SIGTERM or SIGINT (SIGHUP = reload_tls()), then stop().
