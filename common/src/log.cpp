@@ -115,7 +115,9 @@ void write(Level level, std::string_view msg, const nlohmann::json& fields) {
     }
     line["msg"] = msg;
     if (fields.is_object()) {
-        for (auto& [key, value] : redact(fields).items()) {
+        // Named: items() of a temporary would dangle inside the range-for.
+        const nlohmann::json redacted = redact(fields);
+        for (const auto& [key, value] : redacted.items()) {
             line[key] = value;
         }
     }
