@@ -1,7 +1,6 @@
 #include "aiops/common/config.h"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -262,8 +261,8 @@ void Config::add_error(std::string message) { errors_.push_back(std::move(messag
 void Config::collect_unknown(const YAML::Node& node, const std::string& prefix,
                              std::vector<std::string>& unknown) const {
     for (const auto& entry : node) {
-        const std::string path =
-            prefix.empty() ? entry.first.as<std::string>() : prefix + "." + entry.first.as<std::string>();
+        const std::string path = prefix.empty() ? entry.first.as<std::string>()
+                                                : prefix + "." + entry.first.as<std::string>();
         if (known_paths_.contains(path) || known_subtrees_.contains(path)) {
             continue;
         }
@@ -311,8 +310,9 @@ CommandLine parse_command_line(int argc, const char* const* argv, const std::str
 }
 
 Result<Config> load_service_config(const ServiceOptions& options, EnvMap env) {
-    auto config = options.config_file.empty() ? Config::from_yaml("", std::move(env))
-                                              : Config::load_file(options.config_file, std::move(env));
+    auto config = options.config_file.empty()
+                      ? Config::from_yaml("", std::move(env))
+                      : Config::load_file(options.config_file, std::move(env));
     if (!config) {
         return config;
     }
@@ -331,7 +331,8 @@ Result<HostPort> parse_host_port(std::string_view text) {
     if (text.starts_with('[')) {
         const auto close = text.find(']');
         if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-            return Error{ErrorCode::kInvalidInput, "expected [IPv6]:PORT, got " + std::string(text)};
+            return Error{ErrorCode::kInvalidInput,
+                         "expected [IPv6]:PORT, got " + std::string(text)};
         }
         host = text.substr(1, close - 1);
         port_text = text.substr(close + 2);

@@ -16,13 +16,14 @@ std::shared_ptr<spdlog::logger> make_logger() {
     // spdlog's stderr sink is mutex-protected; the logger is shared by every thread of the process.
     auto logger = std::make_shared<spdlog::logger>(
         "aiops", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
+    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
+                        spdlog::pattern_time_type::utc);
     logger->flush_on(spdlog::level::info);
     return logger;
 }
 
 struct LogState {
-    std::mutex mutex;          // guards service
+    std::mutex mutex;  // guards service
     std::string service = "aiops";
     std::shared_ptr<spdlog::logger> logger = make_logger();
 };
