@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,10 @@ private:
     std::string value_;
     DigestAlgorithm algorithm_;
 };
+
+inline std::ostream& operator<<(std::ostream& out, const Digest& digest) {
+    return out << digest.str();
+}
 
 // True when `text` is a syntactically valid, supported digest (same rules as Digest::parse).
 bool is_valid_digest(std::string_view text);
