@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 
 #include "aiops/common/url_guard.h"
 
@@ -177,7 +176,7 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
     }
     const auto& body = transfer.request.body;
     const std::size_t length = std::min(capacity, body.size() - transfer.body_offset);
-    std::memcpy(buffer, body.data() + transfer.body_offset, length);
+    std::copy_n(body.data() + transfer.body_offset, length, buffer);
     transfer.body_offset += length;
     return length;
 }
@@ -232,7 +231,9 @@ Result<Slist> build_headers(const HopRequest& hop) {
         if (!valid_header(name, value)) {
             return Error{ErrorCode::kInvalidInput, "request header '" + name + "' is invalid"};
         }
-        ok = ok && append(value.empty() ? name + ";" : name + ": " + value);
+        std::string line = name;
+        line.append(value.empty() ? ";" : ": ").append(value);
+        ok = ok && append(line);
     }
     if (!ok) {
         return Error{ErrorCode::kInternal, "out of memory building request headers"};

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <mutex>
 #include <random>
@@ -53,6 +55,16 @@ struct Origin {
     int port = 0;
     bool operator==(const Origin&) const = default;
 };
+
+bool has_http_scheme(std::string_view url) {
+    const auto starts_with = [url](std::string_view prefix) {
+        return url.size() >= prefix.size() &&
+               std::equal(prefix.begin(), prefix.end(), url.begin(), [](char lhs, char rhs) {
+                   return lhs == std::tolower(static_cast<unsigned char>(rhs));
+               });
+    };
+    return starts_with("http://") || starts_with("https://");
+}
 
 Origin origin_of(const ParsedUrl& url) { return Origin{url.scheme, url.host, url.port}; }
 
@@ -121,6 +133,9 @@ double HttpClient::Impl::jitter() {
 }
 
 Result<Target> HttpClient::Impl::target_for(const std::string& url, bool is_redirect) const {
+    if (is_redirect && !has_http_scheme(url)) {
+        return Error{ErrorCode::kBlockedUrl, "redirect to a non-http(s) URL"};
+    }
     auto parsed = parse_url(url);
     if (!parsed) {
         if (is_redirect) {
