@@ -209,14 +209,20 @@ struct Setup {
     std::uint64_t bytes = 0;
 };
 
-// Wall times per round. The two openssl references explain the ratio, they are not targets:
-// `curl | openssl dgst` is the CLI doing what we do (download + verify, on two processes), and
-// `openssl dgst <stored file>` is the cost of the hash alone (the same libcrypto as ours).
+// Wall and CPU (user + system) seconds of one program, one entry per round.
+struct Series {
+    std::vector<double> wall_seconds;
+    std::vector<double> cpu_seconds;
+};
+
+// The two openssl references explain the ratio, they are not targets: `curl | openssl dgst` is
+// the CLI doing what we do (download + verify, in two processes), and `openssl dgst <stored file>`
+// is the cost of the hash alone (the same libcrypto as ours).
 struct Samples {
-    std::vector<double> curl_seconds;
-    std::vector<double> ours_seconds;
-    std::vector<double> curl_verified_seconds;
-    std::vector<double> hash_only_seconds;
+    Series curl;
+    Series ours;
+    Series curl_verified;
+    Series hash_only;
     std::uint64_t peak_rss_kib = 0;  // highest VmHWM of our client over all rounds
 };
 
@@ -234,8 +240,8 @@ std::string load_average() {
 }
 
 // Runs `argv` and checks that it exited 0 with stdout starting with `expected_output`.
-Result<double> time_checked(const std::string& what, const std::vector<std::string>& argv,
-                            const std::string& expected_output) {
+Result<TimedRun> time_checked(const std::string& what, const std::vector<std::string>& argv,
+                              const std::string& expected_output) {
     const auto run = run_timed(argv);
     if (!run.error.empty()) {
         return Error{ErrorCode::kInternal, run.error};
@@ -245,11 +251,11 @@ Result<double> time_checked(const std::string& what, const std::vector<std::stri
                                                std::to_string(run.exit_status) + ", stdout '" +
                                                run.output + "'"};
     }
-    return run.seconds;
+    return run;
 }
 
 // The baseline: `curl -s -o /dev/null <blob URL>`, which must report the blob's size.
-Result<double> time_curl(const Setup& setup) {
+Result<TimedRun> time_curl(const Setup& setup) {
     return time_checked(
         "curl",
         {setup.curl, "-s", "-f", "-o", "/dev/null", "-w", "%{size_download}", setup.blob_url},
@@ -257,7 +263,7 @@ Result<double> time_curl(const Setup& setup) {
 }
 
 // Ours: this program in --mode=client (get_blob with digest verification, bytes discarded).
-Result<double> time_ours(const Setup& setup, std::uint64_t& peak_rss_kib) {
+Result<TimedRun> time_ours(const Setup& setup, std::uint64_t& peak_rss_kib) {
     const std::string expected = "bytes=" + std::to_string(setup.bytes) + " peak_rss_kib=";
     const auto run = run_timed(
         {setup.self, "--mode=client", "--url=" + setup.registry_url, "--digest=" + setup.digest});
@@ -267,51 +273,50 @@ Result<double> time_ours(const Setup& setup, std::uint64_t& peak_rss_kib) {
     }
     peak_rss_kib = std::max<std::uint64_t>(
         peak_rss_kib, std::strtoull(run.output.c_str() + expected.size(), nullptr, 10));
-    return run.seconds;
+    return run;
 }
 
 std::string digest_hex(const Setup& setup) {
     return setup.digest.substr(setup.digest.find(':') + 1);
 }
 
-Result<double> time_curl_verified(const Setup& setup) {
+Result<TimedRun> time_curl_verified(const Setup& setup) {
     return time_checked("curl | openssl dgst",
                         {"/bin/sh", "-c", "\"$1\" -s -f \"$3\" | \"$2\" dgst -sha256 -r", "sh",
                          setup.curl, setup.openssl, setup.blob_url},
                         digest_hex(setup));
 }
 
-Result<double> time_hash_only(const Setup& setup) {
+Result<TimedRun> time_hash_only(const Setup& setup) {
     return time_checked("openssl dgst",
                         {setup.openssl, "dgst", "-sha256", "-r", setup.blob_file.string()},
                         digest_hex(setup));
 }
 
-// Records one timed run in `into` and prints "<label> <seconds> s (<MiB/s>)".
-Status sample(const Setup& setup, const char* label, const Result<double>& seconds,
-              std::vector<double>& into) {
-    if (!seconds) {
-        return seconds.error();
+// Records one timed run in `into` and prints "<label> <wall> s (<MiB/s>, cpu <cpu> s)".
+Status sample(const Setup& setup, const char* label, const Result<TimedRun>& run, Series& into) {
+    if (!run) {
+        return run.error();
     }
-    into.push_back(*seconds);
-    std::printf("  %s %.3f s (%.1f MiB/s)", label, *seconds, mib_per_second(setup.bytes, *seconds));
+    into.wall_seconds.push_back(run->seconds);
+    into.cpu_seconds.push_back(run->cpu_seconds);
+    std::printf("  %s %.3f s (%.1f MiB/s, cpu %.2f s)", label, run->seconds,
+                mib_per_second(setup.bytes, run->seconds), run->cpu_seconds);
     return {};
 }
 
 // One round: curl, ours, then the openssl references when openssl exists.
 Status measure_round(const Setup& setup, Samples& samples) {
-    Status status = sample(setup, "curl", time_curl(setup), samples.curl_seconds);
+    Status status = sample(setup, "curl", time_curl(setup), samples.curl);
     if (status) {
-        status =
-            sample(setup, "ours", time_ours(setup, samples.peak_rss_kib), samples.ours_seconds);
-    }
-    if (status && !setup.openssl.empty()) {
-        status = sample(setup, "curl|openssl-dgst", time_curl_verified(setup),
-                        samples.curl_verified_seconds);
+        status = sample(setup, "ours", time_ours(setup, samples.peak_rss_kib), samples.ours);
     }
     if (status && !setup.openssl.empty()) {
         status =
-            sample(setup, "openssl-dgst-file", time_hash_only(setup), samples.hash_only_seconds);
+            sample(setup, "curl|openssl-dgst", time_curl_verified(setup), samples.curl_verified);
+    }
+    if (status && !setup.openssl.empty()) {
+        status = sample(setup, "openssl-dgst-file", time_hash_only(setup), samples.hash_only);
     }
     std::printf("\n");
     std::fflush(stdout);
@@ -329,23 +334,28 @@ Result<Samples> measure(const Setup& setup, int rounds) {
     return samples;
 }
 
+// "<label> (median): <MiB/s> MiB/s, cpu <s> s" for one series.
+void print_series(const Setup& setup, const char* label, const Series& series) {
+    std::printf("%-30s %8.1f MiB/s  cpu %6.2f s\n", label,
+                mib_per_second(setup.bytes, median(series.wall_seconds)),
+                median(series.cpu_seconds));
+}
+
 void report(const Setup& setup, const Samples& samples) {
-    const double curl = mib_per_second(setup.bytes, median(samples.curl_seconds));
-    const double ours = mib_per_second(setup.bytes, median(samples.ours_seconds));
+    const double curl = mib_per_second(setup.bytes, median(samples.curl.wall_seconds));
+    const double ours = mib_per_second(setup.bytes, median(samples.ours.wall_seconds));
     const double ratio = curl > 0 ? ours / curl : 0;
     const double rss_mib = static_cast<double>(samples.peak_rss_kib) / 1024.0;
-    std::printf("curl -o /dev/null (median):      %8.1f MiB/s\n", curl);
-    std::printf("ours get_blob (median):          %8.1f MiB/s\n", ours);
-    if (!samples.hash_only_seconds.empty()) {
-        const double verified = mib_per_second(setup.bytes, median(samples.curl_verified_seconds));
-        std::printf("curl | openssl dgst (median):    %8.1f MiB/s  reference, ours/this %.3f\n",
-                    verified, verified > 0 ? ours / verified : 0);
-        std::printf("openssl dgst file (median):      %8.1f MiB/s  reference: sha256 alone\n",
-                    mib_per_second(setup.bytes, median(samples.hash_only_seconds)));
+    std::printf("medians over %zu rounds:\n", samples.curl.wall_seconds.size());
+    print_series(setup, "curl -o /dev/null", samples.curl);
+    print_series(setup, "ours get_blob (verified)", samples.ours);
+    if (!samples.hash_only.wall_seconds.empty()) {
+        print_series(setup, "ref: curl | openssl dgst", samples.curl_verified);
+        print_series(setup, "ref: openssl dgst <file>", samples.hash_only);
     }
-    std::printf("ratio ours/curl:                 %8.3f        target >= %.2f    %s\n", ratio,
+    std::printf("ratio ours/curl:               %8.3f        target >= %.2f    %s\n", ratio,
                 kTargetRatio, ratio >= kTargetRatio ? "PASS" : "MISS");
-    std::printf("peak RSS ours:                   %8.1f MiB    target < %.0f MiB  %s\n", rss_mib,
+    std::printf("peak RSS ours:                 %8.1f MiB    target < %.0f MiB  %s\n", rss_mib,
                 kTargetPeakRssMiB, rss_mib < kTargetPeakRssMiB ? "PASS" : "MISS");
 }
 

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,13 +59,20 @@ std::string drain(int fd) {
     }
 }
 
-int wait_for(pid_t pid) {
+double seconds_of(const timeval& time) {
+    return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) / 1e6;
+}
+
+// Reaps `pid`: its exit status (-1 when killed) and CPU seconds (with its reaped descendants).
+int wait_for(pid_t pid, double& cpu_seconds) {
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
+    rusage usage{};
+    while (wait4(pid, &status, 0, &usage) < 0) {
         if (errno != EINTR) {
             return -1;
         }
     }
+    cpu_seconds = seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -96,7 +105,7 @@ TimedRun run_timed(const std::vector<std::string>& argv) {
     }
     run.output = drain(pipe_fds[0]);  // EOF once the child exits (nobody else holds the write end)
     close(pipe_fds[0]);
-    run.exit_status = wait_for(pid);
+    run.exit_status = wait_for(pid, run.cpu_seconds);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return run;
 }

@@ -8,14 +8,15 @@
 namespace aiops::bench {
 
 struct TimedRun {
-    int exit_status = -1;  // -1 when killed by a signal or not started
-    double seconds = 0;    // wall time from spawn to reaped exit
-    std::string output;    // everything the program wrote to stdout (stderr is inherited)
-    std::string error;     // why it could not be started or reaped, empty otherwise
+    int exit_status = -1;    // -1 when killed by a signal or not started
+    double seconds = 0;      // wall time from spawn to reaped exit
+    double cpu_seconds = 0;  // user + system time of the child and the children it reaped
+    std::string output;      // everything the program wrote to stdout (stderr is inherited)
+    std::string error;       // why it could not be started or reaped, empty otherwise
 };
 
 // Spawns `argv` (argv[0] an absolute path or a name on PATH) with stdin from /dev/null, waits for
-// it to exit, and returns its status, wall time and stdout.
+// it to exit, and returns its status, wall and CPU time, and stdout.
 TimedRun run_timed(const std::vector<std::string>& argv);
 
 // Median of `values` (mean of the middle two for an even count); 0 for none.
