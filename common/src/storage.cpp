@@ -160,6 +160,8 @@ Result<ScanPage> Store::scan(std::string_view collection, std::string_view curso
     return page;
 }
 
+std::string Store::cursor_after(std::string_view id) { return hex_encode(id); }
+
 Status Store::add_to_set(std::string_view set, std::string_view member) {
     if (auto ok = check_name("set", set); !ok) {
         return ok;

@@ -107,6 +107,9 @@ public:
     // Up to `limit` (1..1000) documents with ids after `cursor` ("" = from the start). Paging
     // while others write never skips or repeats a document that exists throughout.
     Result<ScanPage> scan(std::string_view collection, std::string_view cursor, std::size_t limit);
+    // The cursor that makes scan() resume right after `id` (present or not): lets a caller that
+    // stops in the middle of a page continue from the last document it consumed.
+    static std::string cursor_after(std::string_view id);
 
     // Index sets (e.g. tag → ids). Adding a present member or removing an absent one is a no-op.
     Status add_to_set(std::string_view set, std::string_view member);
