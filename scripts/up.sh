@@ -94,6 +94,11 @@ echo $! >"$RUN/docker-registry.pid"
 wait_http "http://127.0.0.1:$REGISTRY_PORT/v2/" docker-registry
 echo "docker-registry   http://127.0.0.1:$REGISTRY_PORT/v2/"
 
+# A writer token for the local services (config/local/*.yaml read it from this file).
+if [ ! -s "$RUN/local-token" ]; then
+    (umask 077 && openssl rand -hex 24 >"$RUN/local-token")
+fi
+
 for entry in "${SERVICES[@]}"; do
     name=${entry%%:*}
     port=${entry##*:}
@@ -109,4 +114,5 @@ for entry in "${SERVICES[@]}"; do
     wait_http "http://127.0.0.1:$port/healthz" "$name"
     printf '%-17s http://127.0.0.1:%s/\n' "$name" "$port"
 done
+echo "writer token: .run/local-token (curl -H \"Authorization: Bearer \$(cat .run/local-token)\" ...)"
 echo "logs in $RUN/*.log; stop with ./scripts/up.sh stop"
