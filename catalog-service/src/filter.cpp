@@ -198,13 +198,18 @@ Result<std::vector<Condition>> Parser::operators(const json& spec, const std::st
         }
         const auto kind = operator_kind(name);
         if (!kind) {
-            return invalid(path + ": unknown operator " +
-                           (name.starts_with('$') ? name : "'" + name + "' mixed with operators"));
+            std::string message = path;
+            message += name.starts_with('$') ? ": unknown operator " + name
+                                             : ": field '" + name + "' mixed with operators";
+            return invalid(message);
         }
-        if (auto st = count(path + "." + name); !st) {
+        std::string where = path;
+        where += ".";
+        where += name;
+        if (auto st = count(where); !st) {
             return st.error();
         }
-        auto condition = one_operator(*kind, argument, spec, path + "." + name);
+        auto condition = one_operator(*kind, argument, spec, where);
         if (!condition) {
             return condition.error();
         }

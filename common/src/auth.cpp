@@ -155,7 +155,7 @@ AuthSettings auth_settings_from_config(Config& config, std::vector<std::string> 
     return settings;
 }
 
-Result<Authenticator> Authenticator::create(AuthSettings settings) {
+Result<Authenticator> Authenticator::create(const AuthSettings& settings) {
     std::vector<Entry> entries;
     std::set<std::string> names;
     for (const auto& token : settings.tokens) {

@@ -63,7 +63,7 @@ ErrorCode error_code_for_status(int status) {
         case 405: return ErrorCode::kMethodNotAllowed;
         case 409: return ErrorCode::kConflict;
         case 412: return ErrorCode::kPreconditionFailed;
-        case 413: return ErrorCode::kTooLarge;
+        case 413:
         case 414: return ErrorCode::kTooLarge;
         case 415: return ErrorCode::kUnsupportedMedia;
         case 416: return ErrorCode::kRangeNotSatisfiable;

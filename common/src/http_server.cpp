@@ -147,9 +147,8 @@ void Server::Impl::install_hooks() {
             return on_error(req, res);
         }));
     http->set_exception_handler(
-        [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
-            on_exception(req, res, error);
-        });
+        [this](const httplib::Request& req, httplib::Response& res,
+               const std::exception_ptr& error) { on_exception(req, res, error); });
     // The post-routing hook runs once the response is final but before it is sent, so a client
     // that got its answer always finds the request counted in /metrics.
     http->set_post_routing_handler(
@@ -350,9 +349,9 @@ void Server::Impl::handle_readyz(httplib::Response& res) {
     write_json(res, http_status(ErrorCode::kUnavailable), body);
 }
 
-Result<std::unique_ptr<Server>> Server::create(ServerSettings settings, AuthSettings auth,
+Result<std::unique_ptr<Server>> Server::create(ServerSettings settings, const AuthSettings& auth,
                                                Metrics& metrics) {
-    auto authenticator = Authenticator::create(std::move(auth));
+    auto authenticator = Authenticator::create(auth);
     if (!authenticator) {
         return authenticator.error();
     }

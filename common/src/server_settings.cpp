@@ -5,7 +5,7 @@
 namespace aiops::common {
 namespace {
 
-constexpr std::int64_t kMaxTimeoutMs = 3600 * 1000;
+constexpr std::int64_t kMaxTimeoutMs = std::int64_t{3600} * 1000;
 
 TlsSettings tls_settings_from_config(Config& config) {
     TlsSettings tls{config.get_string("server.tls.cert_file", ""),
@@ -52,8 +52,9 @@ ServerSettings server_settings_from_config(Config& config) {
     settings.max_body_bytes = static_cast<std::size_t>(
         config.get_int("server.max_body_bytes", static_cast<std::int64_t>(settings.max_body_bytes),
                        1024, std::int64_t{1} << 30));
-    settings.shutdown_grace = std::chrono::milliseconds(config.get_int(
-        "server.shutdown_grace_ms", settings.shutdown_grace.count(), 0, 10 * 60 * 1000));
+    settings.shutdown_grace = std::chrono::milliseconds(
+        config.get_int("server.shutdown_grace_ms", settings.shutdown_grace.count(), 0,
+                       std::int64_t{10} * 60 * 1000));
     settings.tls = tls_settings_from_config(config);
     return settings;
 }

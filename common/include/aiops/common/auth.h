@@ -84,7 +84,7 @@ inline constexpr std::size_t kMinTokenLength = 16;
 class Authenticator {
 public:
     // Fails (kInvalidInput) on an unknown role, a duplicate name or token, or a short token.
-    static Result<Authenticator> create(AuthSettings settings);
+    static Result<Authenticator> create(const AuthSettings& settings);
 
     // `authorization` is the raw Authorization header ("" when absent). kUnauthorized when a
     // credential is needed and missing or wrong; kForbidden when it is valid but its role is not

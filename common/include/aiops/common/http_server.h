@@ -84,7 +84,7 @@ class Server {
 public:
     // Fails on bad TLS material or an invalid auth configuration. `metrics` must outlive the
     // server; its families are what /metrics serves.
-    static Result<std::unique_ptr<Server>> create(ServerSettings settings, AuthSettings auth,
+    static Result<std::unique_ptr<Server>> create(ServerSettings settings, const AuthSettings& auth,
                                                   Metrics& metrics);
     ~Server();  // stop() if still serving
     Server(const Server&) = delete;
