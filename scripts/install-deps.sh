@@ -14,6 +14,7 @@ BUILD_PACKAGES=(
 # Runtime peers the tests and ./scripts/up.sh start on 127.0.0.1.
 RUNTIME_PACKAGES=(
     docker-registry redis-server skopeo curl openssl ca-certificates python3 procps
+    python3-yaml python3-jsonschema
 )
 
 missing=()
