@@ -1,10 +1,10 @@
 #include "catalog.h"
 
 #include <algorithm>
-#include <ctime>
 #include <set>
 
 #include "filter.h"
+#include "health_check.h"
 #include "model_record.h"
 #include "registry_record.h"
 
@@ -77,14 +77,7 @@ std::vector<std::string> index_keys(const CollectionSpec& spec, const json& reco
 Catalog::Catalog(common::Store& store, const common::Clock& clock, CatalogSettings settings)
     : store_(store), clock_(clock), settings_(settings) {}
 
-std::string Catalog::now() const {
-    const auto seconds = std::chrono::system_clock::to_time_t(clock_.now());
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
+std::string Catalog::now() const { return format_utc(clock_.now()); }
 
 // Index members are added before the document write and removed after it, so a crash in
 // between leaves only extra members; queries re-check every candidate with the full filter.
