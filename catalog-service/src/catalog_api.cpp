@@ -34,6 +34,14 @@ std::string url_encode(const std::string& text) {
     return out;
 }
 
+// 200/201 with the record, or the error envelope.
+void write_result(httplib::Response& res, int status, const Result<json>& record) {
+    if (!record) {
+        return common::write_error(res, record.error());
+    }
+    common::write_json(res, status, record.value());
+}
+
 }  // namespace
 
 Result<QueryOptions> parse_query_options(const httplib::Request& req) {
@@ -99,19 +107,11 @@ void CatalogApi::create_registry(const Request& req, Response& res, const Contex
     if (!body) {
         return common::write_error(res, body.error());
     }
-    auto record = catalog_.create_registry(body.value());
-    if (!record) {
-        return common::write_error(res, record.error());
-    }
-    common::write_json(res, 201, record.value());
+    write_result(res, 201, catalog_.create_registry(body.value()));
 }
 
 void CatalogApi::get_registry(const Request&, Response& res, const Context& ctx) {
-    auto record = catalog_.get_registry(ctx.captures.at(0));
-    if (!record) {
-        return common::write_error(res, record.error());
-    }
-    common::write_json(res, 200, record.value());
+    write_result(res, 200, catalog_.get_registry(ctx.captures.at(0)));
 }
 
 void CatalogApi::update_registry(const Request& req, Response& res, const Context& ctx) {
@@ -119,11 +119,7 @@ void CatalogApi::update_registry(const Request& req, Response& res, const Contex
     if (!body) {
         return common::write_error(res, body.error());
     }
-    auto record = catalog_.update_registry(ctx.captures.at(0), body.value());
-    if (!record) {
-        return common::write_error(res, record.error());
-    }
-    common::write_json(res, 200, record.value());
+    write_result(res, 200, catalog_.update_registry(ctx.captures.at(0), body.value()));
 }
 
 void CatalogApi::delete_registry(const Request&, Response& res, const Context& ctx) {
@@ -154,7 +150,7 @@ void CatalogApi::write_page(const Request& req, Response& res,
     common::write_json(res, 200, json(page.value().items));
 }
 
-void CatalogApi::query_registries(const Request& req, Response& res, const Context&) {
+void CatalogApi::query(const Request& req, Response& res, const QueryFunction& run) const {
     auto filter = body_json(req, true);
     if (!filter) {
         return common::write_error(res, filter.error());
@@ -163,7 +159,13 @@ void CatalogApi::query_registries(const Request& req, Response& res, const Conte
     if (!options) {
         return common::write_error(res, options.error());
     }
-    write_page(req, res, catalog_.query_registries(filter.value(), options.value()));
+    write_page(req, res, run(filter.value(), options.value()));
+}
+
+void CatalogApi::query_registries(const Request& req, Response& res, const Context&) {
+    query(req, res, [this](const json& filter, const QueryOptions& options) {
+        return catalog_.query_registries(filter, options);
+    });
 }
 
 Result<json> CatalogApi::check_health(const std::string& id) {
@@ -181,11 +183,7 @@ Result<json> CatalogApi::check_health(const std::string& id) {
 }
 
 void CatalogApi::health(const Request&, Response& res, const Context& ctx) {
-    auto health = check_health(ctx.captures.at(0));
-    if (!health) {
-        return common::write_error(res, health.error());
-    }
-    common::write_json(res, 200, health.value());
+    write_result(res, 200, check_health(ctx.captures.at(0)));
 }
 
 void CatalogApi::upsert_model(const Request& req, Response& res, const Context&) {
@@ -201,11 +199,7 @@ void CatalogApi::upsert_model(const Request& req, Response& res, const Context&)
 }
 
 void CatalogApi::get_model(const Request&, Response& res, const Context& ctx) {
-    auto record = catalog_.get_model(ctx.captures.at(0));
-    if (!record) {
-        return common::write_error(res, record.error());
-    }
-    common::write_json(res, 200, record.value());
+    write_result(res, 200, catalog_.get_model(ctx.captures.at(0)));
 }
 
 void CatalogApi::delete_model(const Request&, Response& res, const Context& ctx) {
@@ -217,15 +211,9 @@ void CatalogApi::delete_model(const Request&, Response& res, const Context& ctx)
 }
 
 void CatalogApi::query_models(const Request& req, Response& res, const Context&) {
-    auto filter = body_json(req, true);
-    if (!filter) {
-        return common::write_error(res, filter.error());
-    }
-    auto options = parse_query_options(req);
-    if (!options) {
-        return common::write_error(res, options.error());
-    }
-    write_page(req, res, catalog_.query_models(filter.value(), options.value()));
+    query(req, res, [this](const json& filter, const QueryOptions& options) {
+        return catalog_.query_models(filter, options);
+    });
 }
 
 }  // namespace aiops::catalog

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "aiops/common/http_server.h"
 #include "aiops/common/json.h"
 #include "catalog.h"
@@ -41,6 +43,10 @@ private:
 
     common::Result<nlohmann::json> body_json(const Request& req, bool empty_is_object) const;
     void write_page(const Request& req, Response& res, const common::Result<QueryPage>& page) const;
+    using QueryFunction = std::function<common::Result<QueryPage>(const nlohmann::json& filter,
+                                                                  const QueryOptions& options)>;
+    // Parses the filter body and ?limit/cursor/sort, runs `run`, renders the page.
+    void query(const Request& req, Response& res, const QueryFunction& run) const;
 
     Catalog& catalog_;
     const HealthChecker& checker_;
