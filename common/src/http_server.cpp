@@ -139,6 +139,11 @@ void Server::Impl::install_hooks() {
     http->set_write_timeout(settings.write_timeout.count() / 1000,
                             (settings.write_timeout.count() % 1000) * 1000);
     http->set_payload_max_length(settings.max_body_bytes);
+    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle holds the body until
+    // the client's delayed ACK (~40 ms per request on keep-alive connections).
+    http->set_tcp_nodelay(true);
+    http->set_keep_alive_max_count(static_cast<std::size_t>(settings.keep_alive_max_requests));
+    http->set_keep_alive_timeout(settings.keep_alive_timeout.count());
     http->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         return on_request_start(req, res);
     });

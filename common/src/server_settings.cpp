@@ -55,6 +55,10 @@ ServerSettings server_settings_from_config(Config& config) {
     settings.shutdown_grace = std::chrono::milliseconds(
         config.get_int("server.shutdown_grace_ms", settings.shutdown_grace.count(), 0,
                        std::int64_t{10} * 60 * 1000));
+    settings.keep_alive_max_requests = static_cast<int>(config.get_int(
+        "server.keep_alive_max_requests", settings.keep_alive_max_requests, 1, 100000));
+    settings.keep_alive_timeout = std::chrono::seconds(config.get_int(
+        "server.keep_alive_timeout_s", settings.keep_alive_timeout.count(), 1, 3600));
     settings.tls = tls_settings_from_config(config);
     return settings;
 }

@@ -42,11 +42,16 @@ struct ServerSettings {
     std::chrono::milliseconds write_timeout{30000};
     std::size_t max_body_bytes = 16U << 20;  // bodies are buffered: larger → 413 too_large
     std::chrono::milliseconds shutdown_grace{10000};
+    // A keep-alive connection holds a worker while open: it is closed after this many requests
+    // or this long idle, so that more clients than workers still get served.
+    int keep_alive_max_requests = 100;
+    std::chrono::seconds keep_alive_timeout{5};
     TlsSettings tls;
 };
 
 // server.listen (default 127.0.0.1:8080), server.workers, server.read_timeout_ms,
 // server.write_timeout_ms, server.max_body_bytes, server.shutdown_grace_ms,
+// server.keep_alive_max_requests, server.keep_alive_timeout_s,
 // server.tls.{cert_file,key_file,client_ca_file}. Problems go to config.add_error().
 ServerSettings server_settings_from_config(Config& config);
 

@@ -73,7 +73,7 @@ struct StorageSettings {
     std::string url{};                  // see above; required
     std::string password{};             // Redis; overrides a password in the URL. Never logged.
     std::string key_prefix = "aiops:";  // Redis: every key starts with it (share Harbor's Redis)
-    std::size_t pool_size = 4;          // Redis connections kept open
+    std::size_t pool_size = 8;  // Redis connections kept open (≥ server.workers, or some reconnect)
     std::chrono::milliseconds timeout{5000};  // Redis connect/command; SQLite busy_timeout
     std::size_t max_document_bytes = 1 << 20;
     QueuePolicy queue{};
