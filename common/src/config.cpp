@@ -292,12 +292,18 @@ Status Config::finish() const {
 }
 
 CommandLine parse_command_line(int argc, const char* const* argv, const std::string& service,
-                               const std::string& description) {
+                               const std::string& description,
+                               const std::vector<ServiceFlag>& flags) {
     CommandLine result;
+    std::vector<std::string> flag_values(flags.size());
     CLI::App app{description, service};
     app.add_option("--config", result.options.config_file, "YAML configuration file");
     app.add_option("--listen", result.options.listen, "HOST:PORT to listen on (server.listen)");
     app.add_option("--data-dir", result.options.data_dir, "directory for state (server.data_dir)");
+    for (std::size_t idx = 0; idx < flags.size(); ++idx) {
+        app.add_option(flags[idx].name, flag_values[idx],
+                       flags[idx].help + " (" + flags[idx].config_path + ")");
+    }
     app.footer(
         "Every config key can be overridden by an environment variable: AIOPS_<SECTION>_<KEY>,\n"
         "e.g. server.listen -> AIOPS_SERVER_LISTEN. Secrets accept <key>_file paths.");
@@ -305,6 +311,11 @@ CommandLine parse_command_line(int argc, const char* const* argv, const std::str
         app.parse(argc, argv);
     } catch (const CLI::ParseError& ex) {
         result.exit_code = app.exit(ex, std::cout, std::cerr);
+    }
+    for (std::size_t idx = 0; idx < flags.size(); ++idx) {
+        if (!flag_values[idx].empty()) {
+            result.options.overrides[flags[idx].config_path] = flag_values[idx];
+        }
     }
     return result;
 }
@@ -321,6 +332,9 @@ Result<Config> load_service_config(const ServiceOptions& options, EnvMap env) {
     }
     if (!options.data_dir.empty()) {
         config->set_override("server.data_dir", options.data_dir);
+    }
+    for (const auto& [path, value] : options.overrides) {
+        config->set_override(path, value);
     }
     return config;
 }

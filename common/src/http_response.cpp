@@ -1,6 +1,7 @@
 // Response helpers of http_server.h: the JSON error envelope and request ids.
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 
 #include "aiops/common/http_server.h"
@@ -51,6 +52,9 @@ void write_error(httplib::Response& res, const Error& error) {
     if (error.code == ErrorCode::kUnauthorized) {
         res.set_header("WWW-Authenticate", std::string(kBearerChallenge));
     }
+    if (error.retry_after.count() > 0) {
+        res.set_header("Retry-After", std::to_string(error.retry_after.count()));
+    }
     write_json(res, http_status(error.code), error_body(error));
 }
 
@@ -74,6 +78,56 @@ ErrorCode error_code_for_status(int status) {
         default: break;
     }
     return status < 500 ? ErrorCode::kInvalidInput : ErrorCode::kInternal;
+}
+
+namespace {
+
+std::optional<std::uint64_t> parse_position(std::string_view text) {
+    if (text.empty() || text.size() > 19) {
+        return std::nullopt;
+    }
+    std::uint64_t value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return value;
+}
+
+}  // namespace
+
+Result<std::optional<ByteRange>> parse_byte_range(std::string_view header, std::uint64_t size) {
+    constexpr std::string_view kUnit = "bytes=";
+    if (header.empty() || header.substr(0, kUnit.size()) != kUnit ||
+        header.find(',') != std::string_view::npos) {
+        return std::optional<ByteRange>{};
+    }
+    const auto spec = header.substr(kUnit.size());
+    const auto dash = spec.find('-');
+    const Error unsatisfiable{ErrorCode::kRangeNotSatisfiable,
+                              "range " + std::string(header.substr(0, 64)) +
+                                  " cannot be satisfied for " + std::to_string(size) + " bytes"};
+    if (dash == std::string_view::npos || size == 0) {
+        return unsatisfiable;
+    }
+    const auto first_text = spec.substr(0, dash);
+    const auto last_text = spec.substr(dash + 1);
+    if (first_text.empty()) {  // suffix: the last n bytes
+        const auto count = parse_position(last_text);
+        if (!count || *count == 0) {
+            return unsatisfiable;
+        }
+        return std::optional<ByteRange>{ByteRange{size - std::min(*count, size), size - 1}};
+    }
+    const auto first = parse_position(first_text);
+    const auto last =
+        last_text.empty() ? std::optional<std::uint64_t>{size - 1} : parse_position(last_text);
+    if (!first || !last || *last < *first || *first >= size) {
+        return unsatisfiable;
+    }
+    return std::optional<ByteRange>{ByteRange{*first, std::min(*last, size - 1)}};
 }
 
 }  // namespace aiops::common

@@ -1,10 +1,9 @@
 #include "registry_auth.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 
+#include "aiops/common/encoding.h"
 #include "aiops/common/json.h"
 #include "aiops/common/www_authenticate.h"
 
@@ -22,15 +21,6 @@ bool starts_with_ignore_case(std::string_view text, std::string_view prefix) {
         return std::tolower(static_cast<unsigned char>(lhs)) ==
                std::tolower(static_cast<unsigned char>(rhs));
     });
-}
-
-std::string base64(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                        reinterpret_cast<const unsigned char*>(bytes.data()),
-                                        static_cast<int>(bytes.size()));
-    out.resize(written > 0 ? static_cast<std::size_t>(written) : 0);
-    return out;
 }
 
 // "CODE: message" of the first entry of a distribution error body, if it has one.
@@ -129,7 +119,7 @@ std::optional<std::string> RegistryAuth::basic_value() const {
     if (username_.empty()) {
         return std::nullopt;
     }
-    return std::string(kBasicPrefix) + base64(username_ + ":" + password_);
+    return std::string(kBasicPrefix) + base64_encode(username_ + ":" + password_);
 }
 
 Result<HttpResponse> RegistryAuth::send(HttpRequest request, const RegistryScopes& scopes,

@@ -11,7 +11,7 @@ ServiceStart start_service(int argc, const char* const* argv, const ServiceInfo&
     if (auto blocked = block_shutdown_signals(); !blocked) {
         return {std::nullopt, report_startup_error(info.name, blocked.error())};
     }
-    auto command_line = parse_command_line(argc, argv, info.name, info.description);
+    auto command_line = parse_command_line(argc, argv, info.name, info.description, info.flags);
     if (command_line.exit_code) {
         return {std::nullopt, *command_line.exit_code};
     }

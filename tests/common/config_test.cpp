@@ -101,6 +101,19 @@ BOOST_AUTO_TEST_CASE(command_line_takes_the_common_flags) {
     BOOST_TEST(aiops::common::parse_command_line(2, bad, "svc", "test").exit_code.value() != 0);
 }
 
+BOOST_AUTO_TEST_CASE(service_flags_override_their_config_keys) {
+    const std::vector<aiops::common::ServiceFlag> flags{
+        {"--upstream", "upstream.endpoint", "upstream URL"}};
+    const char* argv[] = {"svc", "--upstream", "http://mirror.internal"};
+    auto cli = aiops::common::parse_command_line(3, argv, "svc", "test", flags);
+
+    BOOST_TEST(!cli.exit_code.has_value());
+    auto config = aiops::common::load_service_config(cli.options, {});
+    BOOST_REQUIRE(config);
+    BOOST_TEST(config->get_string("upstream.endpoint", "") == "http://mirror.internal");
+    BOOST_TEST(config->finish().has_value());
+}
+
 BOOST_AUTO_TEST_CASE(host_port_parsing) {
     auto v4 = aiops::common::parse_host_port("127.0.0.1:8080");
     BOOST_REQUIRE(v4);

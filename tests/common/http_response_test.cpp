@@ -108,4 +108,46 @@ BOOST_AUTO_TEST_CASE(server_settings_default_to_loopback_8080) {
     BOOST_TEST(!settings.tls.enabled());
 }
 
+BOOST_AUTO_TEST_CASE(byte_ranges_that_cannot_be_satisfied_are_errors) {
+    using aiops::common::ErrorCode;
+    for (const char* header : {"bytes=100-", "bytes=5-2", "bytes=-0", "bytes=x-1", "bytes=1-y",
+                               "bytes=", "bytes=99999999999999999999-"}) {
+        auto range = common::parse_byte_range(header, 100);
+        BOOST_TEST_CONTEXT(header) {
+            BOOST_REQUIRE(!range.has_value());
+            BOOST_TEST(static_cast<int>(range.error().code) ==
+                       static_cast<int>(ErrorCode::kRangeNotSatisfiable));
+        }
+    }
+    BOOST_TEST(!common::parse_byte_range("bytes=0-", 0).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(byte_ranges_absent_multi_or_other_units_mean_the_whole_entity) {
+    for (const char* header : {"", "bytes=0-1,5-6", "items=0-1"}) {
+        auto range = common::parse_byte_range(header, 100);
+        BOOST_REQUIRE(range.has_value());
+        BOOST_TEST(!range->has_value());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(byte_ranges_are_clipped_to_the_entity) {
+    struct Case {
+        const char* header;
+        std::uint64_t first;
+        std::uint64_t last;
+    };
+    for (const auto& c :
+         {Case{"bytes=0-9", 0, 9}, Case{"bytes=90-", 90, 99}, Case{"bytes=90-1000", 90, 99},
+          Case{"bytes=-10", 90, 99}, Case{"bytes=-1000", 0, 99}, Case{"bytes=99-99", 99, 99}}) {
+        auto range = common::parse_byte_range(c.header, 100);
+        BOOST_TEST_CONTEXT(c.header) {
+            BOOST_REQUIRE(range.has_value());
+            BOOST_REQUIRE(range->has_value());
+            BOOST_TEST((*range)->first == c.first);
+            BOOST_TEST((*range)->last == c.last);
+            BOOST_TEST((*range)->length() == c.last - c.first + 1);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -75,10 +75,18 @@ private:
 };
 
 // The flags every service takes (issue contract): --config, --listen, --data-dir, --help.
+// A service-specific shorthand flag for one config key, e.g. {"--upstream", "upstream.endpoint"}.
+struct ServiceFlag {
+    std::string name;         // "--upstream"
+    std::string config_path;  // "upstream.endpoint"
+    std::string help;
+};
+
 struct ServiceOptions {
     std::string config_file;
-    std::string listen;    // HOST:PORT; empty = from config
-    std::string data_dir;  // empty = from config
+    std::string listen;                              // HOST:PORT; empty = from config
+    std::string data_dir;                            // empty = from config
+    std::map<std::string, std::string> overrides{};  // config path → value, from ServiceFlags
 };
 
 struct CommandLine {
@@ -87,10 +95,11 @@ struct CommandLine {
 };
 
 CommandLine parse_command_line(int argc, const char* const* argv, const std::string& service,
-                               const std::string& description);
+                               const std::string& description,
+                               const std::vector<ServiceFlag>& flags = {});
 
 // Loads the config named on the command line (or an empty one) and applies --listen/--data-dir as
-// overrides of server.listen / server.data_dir.
+// overrides of server.listen / server.data_dir, and the service flags as overrides of their keys.
 Result<Config> load_service_config(const ServiceOptions& options, EnvMap env);
 
 // "host:port" → parts; accepts "[::1]:8080". Port 0 allowed (ephemeral).

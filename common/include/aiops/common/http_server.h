@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,17 @@ void write_json(httplib::Response& res, int status, const nlohmann::json& body);
 void write_error(httplib::Response& res, const Error& error);
 // The ErrorCode whose status is `status` (for responses httplib produced itself).
 ErrorCode error_code_for_status(int status);
+
+// A single byte range of a `size`-byte entity, inclusive. parse_byte_range() reads a Range header
+// (RFC 9110 §14.1.2): "" or a multi-range or non-bytes unit → nullopt (serve the whole entity, as
+// RFC allows); "bytes=a-b", "bytes=a-", "bytes=-n" → the range clipped to the entity;
+// unsatisfiable (first ≥ size, or an empty entity) or malformed → kRangeNotSatisfiable.
+struct ByteRange {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    std::uint64_t length() const { return last - first + 1; }
+};
+Result<std::optional<ByteRange>> parse_byte_range(std::string_view header, std::uint64_t size);
 
 struct RequestContext {
     std::string request_id;

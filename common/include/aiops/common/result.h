@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -32,6 +33,8 @@ enum class ErrorCode {
 struct Error {
     ErrorCode code;
     std::string message;  // shown to the caller: no secrets, no stack traces
+    // kRateLimited / kUnavailable: when the caller may retry (sent as Retry-After); 0 = unknown.
+    std::chrono::seconds retry_after{0};
 };
 
 int http_status(ErrorCode code);

@@ -28,6 +28,7 @@ struct ServiceInfo {
     std::string name;                      // log "service" field, --help title
     std::string description;               // --help text
     std::vector<std::string> extra_roles;  // auth roles beyond reader/writer
+    std::vector<ServiceFlag> flags{};      // shorthand flags for config keys
 };
 
 struct ServiceSetup {
