@@ -19,6 +19,7 @@ namespace proxy = aiops::proxy;
 namespace {
 
 constexpr std::int64_t kMiB = 1 << 20;
+constexpr int kDefaultWorkers = 64;
 
 struct ProxySettings {
     proxy::HfClientSettings hf;
@@ -92,6 +93,10 @@ int main(int argc, char** argv) {
         return start.exit_code;
     }
     auto& config = start.setup->config;
+    if (!config.has("server.workers")) {
+        // A blob stream holds a worker for its whole transfer (minutes for model weights).
+        start.setup->server.workers = kDefaultWorkers;
+    }
     auto settings = read_settings(config, start.setup->server.tls.enabled());
     if (auto valid = config.finish(); !valid) {
         return common::report_startup_error(info.name, valid.error());
