@@ -160,8 +160,8 @@ BOOST_AUTO_TEST_CASE(bad_digests_unknown_repos_and_unknown_blobs_are_oci_errors)
     ProxyFixture f;
 
     const auto bad_digest = f.call("GET", "/v2/acme/tiny-llm/blobs/sha256:xyz");
-    const auto unknown_blob = f.call(
-        "GET", "/v2/acme/tiny-llm/blobs/sha256:" + std::string(64, 'a'));
+    const auto unknown_blob =
+        f.call("GET", "/v2/acme/tiny-llm/blobs/sha256:" + std::string(64, 'a'));
     const auto unknown_repo = f.call("GET", "/v2/acme/no-such-model/manifests/main");
     const auto unknown_revision = f.call("GET", "/v2/acme/tiny-llm/manifests/no-such-branch");
     const auto not_a_repo_id = f.call("GET", "/v2/a/b/c/manifests/main");
@@ -192,8 +192,7 @@ BOOST_AUTO_TEST_CASE(a_denied_repository_is_denied_without_asking_the_hub) {
 
 BOOST_AUTO_TEST_CASE(gated_models_need_the_clients_own_hf_token) {
     ProxyFixture f("registry_auth:\n  mode: hf_token\n");
-    const std::string basic =
-        "Basic " + common::base64_encode(std::string("harbor:") + kHfToken);
+    const std::string basic = "Basic " + common::base64_encode(std::string("harbor:") + kHfToken);
     const std::string wrong = "Basic " + common::base64_encode("harbor:hf_wrong_token_000000");
 
     const auto anonymous = f.call("GET", "/v2/acme/gated-llm/manifests/main");
@@ -278,8 +277,8 @@ BOOST_AUTO_TEST_CASE(the_manifest_is_a_modelpack_artifact_of_the_commit) {
     // The weights' digest came from the tree's LFS oid: the file was never downloaded.
     BOOST_TEST(f.hub.content_gets(kRepo, "model.safetensors") == 0U);
 
-    const auto config = f.call("GET", "/v2/acme/tiny-llm/blobs/" +
-                                          manifest["config"]["digest"].get<std::string>());
+    const auto config =
+        f.call("GET", "/v2/acme/tiny-llm/blobs/" + manifest["config"]["digest"].get<std::string>());
     const auto config_json = config.json_body();
     BOOST_REQUIRE(config.status == 200);
     BOOST_TEST(config_json["descriptor"]["revision"] == f.hub.commit_of(kRepo, "main"));
@@ -296,8 +295,9 @@ BOOST_AUTO_TEST_CASE(legacy_cnai_naming_for_harbor_2_13_to_2_15) {
     BOOST_TEST(manifest["artifactType"] == "application/vnd.cnai.model.manifest.v1+json");
     bool all_cnai = true;
     for (const auto& layer : manifest["layers"]) {
-        all_cnai = all_cnai && layer["annotations"].contains("org.cnai.model.filepath") &&
-                   layer["mediaType"].get<std::string>().find("vnd.cnai.model") != std::string::npos;
+        all_cnai =
+            all_cnai && layer["annotations"].contains("org.cnai.model.filepath") &&
+            layer["mediaType"].get<std::string>().find("vnd.cnai.model") != std::string::npos;
     }
     BOOST_TEST(all_cnai);
 }
@@ -318,8 +318,9 @@ BOOST_AUTO_TEST_CASE(the_same_commit_gives_the_same_digest_after_a_restart_and_b
 }
 
 BOOST_AUTO_TEST_CASE(tags_are_branches_and_tags_and_the_catalog_is_the_allow_list) {
-    ProxyFixture f("repositories:\n  prefix: hf\n  allow: [acme/tiny-llm, acme/gated-llm, "
-                   "'other/*']\n");
+    ProxyFixture f(
+        "repositories:\n  prefix: hf\n  allow: [acme/tiny-llm, acme/gated-llm, "
+        "'other/*']\n");
 
     const auto tags = f.call("GET", "/v2/hf/acme/tiny-llm/tags/list");
     const auto first_page = f.call("GET", "/v2/_catalog?n=1");
@@ -330,7 +331,8 @@ BOOST_AUTO_TEST_CASE(tags_are_branches_and_tags_and_the_catalog_is_the_allow_lis
     BOOST_TEST(tags.json_body()["name"] == "hf/acme/tiny-llm");
     BOOST_TEST(tags.json_body()["tags"] == json::array({"main", "v1.0"}));
     BOOST_TEST(first_page.json_body()["repositories"] == json::array({"hf/acme/gated-llm"}));
-    BOOST_TEST(first_page.header("Link") == "</v2/_catalog?last=hf/acme/gated-llm&n=1>; rel=\"next\"");
+    BOOST_TEST(first_page.header("Link") ==
+               "</v2/_catalog?last=hf/acme/gated-llm&n=1>; rel=\"next\"");
     BOOST_TEST(second_page.json_body()["repositories"] == json::array({"hf/acme/tiny-llm"}));
     BOOST_TEST(second_page.header("Link").empty());
     BOOST_TEST(without_prefix.status == 404);
@@ -348,8 +350,9 @@ BOOST_AUTO_TEST_CASE(blob_ranges_are_served_like_harbors_chunked_copy_expects) {
     constexpr std::uint64_t kChunk = 10U << 20;  // REPLICATION_CHUNK_SIZE
     for (std::uint64_t offset = 0; offset < expected.size(); offset += kChunk) {
         const auto last = std::min<std::uint64_t>(offset + kChunk, expected.size()) - 1;
-        const auto part = f.call("GET", path, {{"Range", "bytes=" + std::to_string(offset) + "-" +
-                                                             std::to_string(last)}});
+        const auto part =
+            f.call("GET", path,
+                   {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(last)}});
         BOOST_REQUIRE(part.status == 206);
         BOOST_TEST(part.header("Content-Range") == "bytes " + std::to_string(offset) + "-" +
                                                        std::to_string(last) + "/" +
@@ -375,12 +378,13 @@ BOOST_AUTO_TEST_CASE(bearer_mode_issues_tokens_harbor_can_cache) {
     const auto discovery = f.call("GET", "/v2/");
     const auto refused = f.call("GET", "/token?service=aiops-proxy-adapter",
                                 {{"Authorization", "Basic " + common::base64_encode("harbor:x")}});
-    const auto issued = f.call("GET", "/token?service=aiops-proxy-adapter&scope=repository:"
-                                      "acme/tiny-llm:pull",
+    const auto issued = f.call("GET",
+                               "/token?service=aiops-proxy-adapter&scope=repository:"
+                               "acme/tiny-llm:pull",
                                {{"Authorization", basic}});
     const auto token = issued.json_body().value("token", "");
-    const auto with_token = f.call("GET", "/v2/acme/tiny-llm/manifests/main",
-                                   {{"Authorization", "Bearer " + token}});
+    const auto with_token =
+        f.call("GET", "/v2/acme/tiny-llm/manifests/main", {{"Authorization", "Bearer " + token}});
     const auto forged = f.call("GET", "/v2/acme/tiny-llm/manifests/main",
                                {{"Authorization", "Bearer " + token + "x"}});
 
@@ -405,15 +409,15 @@ BOOST_AUTO_TEST_CASE(skopeo_copies_the_model_into_a_real_registry_byte_for_byte)
     const auto scratch = f.dir / "skopeo";
     std::filesystem::create_directories(scratch);
 
-    const auto inspect = fixtures::run_skopeo(
-        {"inspect", "--tls-verify=false", "--raw",
-         "docker://" + f.proxy->host_port() + "/acme/tiny-llm:main"},
-        scratch);
-    const auto copy = fixtures::run_skopeo(
-        {"copy", "--src-tls-verify=false", "--dest-tls-verify=false",
-         "docker://" + f.proxy->host_port() + "/acme/tiny-llm:main",
-         "docker://" + registry.host_port() + "/mirror/tiny-llm:main"},
-        scratch, std::chrono::seconds(120));
+    const auto inspect =
+        fixtures::run_skopeo({"inspect", "--tls-verify=false", "--raw",
+                              "docker://" + f.proxy->host_port() + "/acme/tiny-llm:main"},
+                             scratch);
+    const auto copy =
+        fixtures::run_skopeo({"copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+                              "docker://" + f.proxy->host_port() + "/acme/tiny-llm:main",
+                              "docker://" + registry.host_port() + "/mirror/tiny-llm:main"},
+                             scratch, std::chrono::seconds(120));
 
     BOOST_REQUIRE_MESSAGE(inspect.exit_status == 0, inspect.output);
     BOOST_REQUIRE_MESSAGE(copy.exit_status == 0, copy.output);
@@ -425,9 +429,9 @@ BOOST_AUTO_TEST_CASE(skopeo_copies_the_model_into_a_real_registry_byte_for_byte)
     const auto manifest = json::parse(copied->bytes);
     for (const auto& layer : manifest["layers"]) {
         const auto path = layer["annotations"]["org.cncf.model.filepath"].get<std::string>();
-        auto blob = client->fetch_blob("mirror/tiny-llm",
-                                       common::Digest::parse(layer["digest"].get<std::string>()).value(),
-                                       64U << 20);
+        auto blob = client->fetch_blob(
+            "mirror/tiny-llm", common::Digest::parse(layer["digest"].get<std::string>()).value(),
+            64U << 20);
         BOOST_REQUIRE_MESSAGE(blob.has_value(), path);
         BOOST_TEST((*blob == f.file_bytes(path)), path);
     }
@@ -472,8 +476,8 @@ BOOST_AUTO_TEST_CASE(wrong_bytes_from_the_hub_abort_the_pull_and_nothing_is_cach
     BOOST_TEST(first.body.size() < kWeightBytes);
     BOOST_TEST(second.body.size() < kWeightBytes);
     BOOST_TEST(f.hub.content_gets(kRepo, "model.safetensors") == 2U);  // not served from cache
-    BOOST_TEST(!std::filesystem::exists(f.proxy->cache_dir() / "blobs" / "sha256" /
-                                        digest.substr(7)));
+    BOOST_TEST(
+        !std::filesystem::exists(f.proxy->cache_dir() / "blobs" / "sha256" / digest.substr(7)));
 }
 
 BOOST_AUTO_TEST_CASE(a_connection_cut_mid_blob_fails_that_pull_and_the_next_one_succeeds) {
@@ -504,8 +508,8 @@ BOOST_AUTO_TEST_CASE(with_the_hub_down_a_warm_cache_still_serves) {
     const auto by_commit = f.call("GET", "/v2/acme/tiny-llm/manifests/" + commit);
     const auto by_branch = f.call("GET", "/v2/acme/tiny-llm/manifests/main");
     const auto blob = f.call("GET", "/v2/acme/tiny-llm/blobs/" + digest);
-    const auto config = f.call("GET", "/v2/acme/tiny-llm/blobs/" +
-                                          manifest["config"]["digest"].get<std::string>());
+    const auto config =
+        f.call("GET", "/v2/acme/tiny-llm/blobs/" + manifest["config"]["digest"].get<std::string>());
 
     BOOST_TEST(by_commit.status == 200);
     BOOST_TEST(by_commit.body == manifest_reply.body);

@@ -25,15 +25,15 @@ public:
                        "\n  data_dir: " + (dir_ / "data").string() +
                        "\nlog:\n  level: warn\n"
                        "upstream:\n  endpoint: " +
-                       upstream +
-                       "\n  url_policy:\n    allow_loopback: true\n" + extra_config);
+                       upstream + "\n  url_policy:\n    allow_loopback: true\n" + extra_config);
         start();
     }
 
     void start() {
-        process_ = std::make_unique<Process>(
-            std::vector<std::string>{AIOPS_PROXY_BINARY, "--config", (dir_ / "proxy.yaml").string()},
-            dir_ / ("proxy-" + std::to_string(++starts_) + ".log"));
+        process_ =
+            std::make_unique<Process>(std::vector<std::string>{AIOPS_PROXY_BINARY, "--config",
+                                                               (dir_ / "proxy.yaml").string()},
+                                      dir_ / ("proxy-" + std::to_string(++starts_) + ".log"));
         if (!wait_for_port(port_, std::chrono::seconds(20))) {
             throw std::runtime_error("proxy-adapter did not start: " + process_->log());
         }
