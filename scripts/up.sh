@@ -75,7 +75,7 @@ esac
 
 ./scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$(nproc)"
+cmake --build build -j "$(nproc)" --target aiops_services
 stop_all
 
 # The OCI store: distribution v2 with filesystem storage under .run/registry.
