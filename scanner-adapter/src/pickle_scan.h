@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "byte_source.h"
+#include "finding.h"
+
+// Static analysis of Python pickle streams (protocols 0–5), shared/reference/
+// modelspec-hf-scanning.md §3.1: an opcode-level interpreter of the stack and memo, enough to
+// resolve every GLOBAL / STACK_GLOBAL / INST / OBJ / NEWOBJ(_EX) / REDUCE / BUILD / EXT* target,
+// including names assembled through the memo, without executing anything. Streams are read
+// incrementally from a ByteSource (never loaded whole); several concatenated pickles are analysed
+// in turn until the end of the source. What was seen before a parse error is kept: the real loader
+// runs those opcodes before it fails.
+namespace aiops::scanner {
+
+struct PickleLimits {
+    std::uint64_t max_opcodes = 10'000'000;
+    std::size_t max_stack_depth = 100'000;
+    std::size_t max_memo_entries = 1'000'000;
+    std::size_t max_string_bytes = 64U << 20;  // one string/bytes operand (larger: skipped over)
+    std::size_t max_pickles = 64;              // concatenated streams
+};
+
+// One callable the stream imports (module and name after _compat_pickle remapping when the
+// protocol is < 3), and whether the stream also calls it.
+struct PickleImport {
+    std::string module;
+    std::string name;      // may be dotted (protocol ≥ 4 attribute paths)
+    bool called = false;   // target of REDUCE / INST / OBJ / NEWOBJ / NEWOBJ_EX
+    bool resolved = true;  // false: an operand was not a literal string (e.g. from a memo GET of
+                           // something else, a missing memo key): reported as "unknown"
+    std::uint64_t offset = 0;  // opcode offset in the source
+};
+
+struct PickleReport {
+    std::vector<PickleImport> imports;
+    std::uint64_t opcodes = 0;
+    int pickles = 0;  // complete streams (STOP seen)
+    int max_protocol = 0;
+    std::string error;  // "" when every stream parsed to STOP and the source ended cleanly
+    std::uint64_t error_offset = 0;
+    bool has_persistent_ids = false;     // PERSID/BINPERSID (PyTorch storages)
+    std::vector<std::string> anomalies;  // frame tricks, GET of missing memo keys, limits hit …
+};
+
+PickleReport analyse_pickle(ByteSource& source, const PickleLimits& limits = {});
+
+// Findings for one analysed pickle at `path` (rule ids AIMS-PICKLE-*): every import outside the
+// allow-list is reported; a denied or unknown import is High or Critical, and at least High when
+// it is called; parse errors, truncation and anomalies have their own rules.
+Findings pickle_findings(const PickleReport& report, const std::string& path);
+
+}  // namespace aiops::scanner
