@@ -65,8 +65,8 @@ bool BlobFlight::cancelled() const {
     return cancelled_;
 }
 
-Status BlobFlight::wait_until(std::unique_lock<std::mutex>& lock,
-                              const std::function<bool()>& ready) {
+template <typename Ready>
+Status BlobFlight::wait_until(std::unique_lock<std::mutex>& lock, const Ready& ready) {
     std::uint64_t seen_received = received_;
     auto deadline = std::chrono::steady_clock::now() + stall_timeout_;
     while (!ready()) {

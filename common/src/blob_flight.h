@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -52,7 +51,8 @@ public:
 private:
     // Waits until ready() (called with mutex_ held), failing with kTimeout when no byte arrived
     // for stall_timeout before the download was verified.
-    Status wait_until(std::unique_lock<std::mutex>& lock, const std::function<bool()>& ready);
+    template <typename Ready>
+    Status wait_until(std::unique_lock<std::mutex>& lock, const Ready& ready);
 
     const Digest digest_;
     const std::uint64_t expected_size_;
