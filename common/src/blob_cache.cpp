@@ -89,7 +89,7 @@ struct BlobCache::Impl {
     Result<std::shared_ptr<BlobReader>> start_flight_locked(const Digest& digest,
                                                             std::uint64_t expected_size,
                                                             BlobFetcher fetch);
-    void run_flight(std::shared_ptr<BlobFlight> flight, BlobFetcher fetch);
+    void run_flight(const std::shared_ptr<BlobFlight>& flight, BlobFetcher fetch);
     void complete_flight(BlobFlight& flight, Status outcome);
     Result<bool> place_locked(const std::filesystem::path& temp_path, const std::string& key,
                               std::uint64_t size, std::vector<std::filesystem::path>& trash);
@@ -178,7 +178,8 @@ Result<std::shared_ptr<BlobReader>> BlobCache::Impl::start_flight_locked(
     auto worker = workers.emplace(workers.end());
     try {
         worker->thread = std::thread([this, flight, worker, fetch = std::move(fetch)]() mutable {
-            run_flight(std::move(flight), std::move(fetch));
+            run_flight(flight, std::move(fetch));
+            flight.reset();
             std::scoped_lock lock(mutex);
             worker->finished = true;
         });
@@ -193,7 +194,7 @@ Result<std::shared_ptr<BlobReader>> BlobCache::Impl::start_flight_locked(
     return std::shared_ptr<BlobReader>(std::make_shared<InFlightBlobReader>(std::move(flight)));
 }
 
-void BlobCache::Impl::run_flight(std::shared_ptr<BlobFlight> flight, BlobFetcher fetch) {
+void BlobCache::Impl::run_flight(const std::shared_ptr<BlobFlight>& flight, BlobFetcher fetch) {
     BlobFlightWriter writer(flight);
     Status outcome = writer.finish(call_fetcher(fetch, writer));
     fetch = nullptr;  // release what the fetcher captured before readers hear the outcome

@@ -32,7 +32,7 @@ using aiops::testing::TempDir;
 namespace {
 
 constexpr std::size_t kMiB = std::size_t{1} << 20;
-constexpr std::size_t kSinkChunk = 64 * 1024;
+constexpr std::size_t kSinkChunk = std::size_t{64} * 1024;
 
 // A one-shot signal between the test and a fetcher thread. wait() gives up after 30 s so a bug
 // fails the test instead of hanging it.
@@ -100,7 +100,7 @@ BlobFetcher serve_after(std::string bytes, Gate& gate, std::atomic<int>& calls) 
 
 Result<std::string> read_all(BlobReader& reader) {
     std::string content;
-    std::string buffer(256 * 1024, '\0');
+    std::string buffer(std::size_t{256} * 1024, '\0');
     while (true) {
         auto got = reader.read(content.size(), buffer.data(), buffer.size());
         if (!got) {
@@ -375,7 +375,7 @@ BOOST_AUTO_TEST_CASE(counts_misses_joins_and_hits) {
     Gate gate;
     std::atomic<int> calls = 0;
     auto cache = open_cache(dir.path());
-    const std::string bytes = random_bytes(100 * 1000, 6);
+    const std::string bytes = random_bytes(100000, 6);
     const Digest digest = digest_of(bytes);
 
     auto cold = cache->open(digest, bytes.size(), serve_after(bytes, gate, calls));
@@ -418,6 +418,7 @@ BOOST_AUTO_TEST_CASE(fifty_concurrent_opens_fetch_once_and_read_identical_bytes)
     std::latch all_opened(kReaders);
     std::vector<int> correct(kReaders, 0);
     std::vector<std::thread> readers;
+    readers.reserve(kReaders);
 
     for (int reader_index = 0; reader_index < kReaders; ++reader_index) {
         readers.emplace_back([&, reader_index] {
@@ -574,6 +575,25 @@ BOOST_AUTO_TEST_CASE(erase_removes_the_blob_but_not_from_an_open_reader) {
     BOOST_TEST(!std::filesystem::exists(blob_file(dir, digest)));
     BOOST_TEST(cache->stats().entries == 0U);
     BOOST_TEST(read_all(**reader).value() == bytes);
+}
+
+BOOST_AUTO_TEST_CASE(a_blob_file_deleted_behind_the_caches_back_is_fetched_again) {
+    TempDir dir;
+    std::atomic<int> calls = 0;
+    auto cache = open_cache(dir.path());
+    const std::string bytes = random_bytes(3000, 26);
+    const Digest digest = digest_of(bytes);
+    BOOST_TEST_REQUIRE(cache->put(digest, bytes).has_value());
+    std::filesystem::remove(blob_file(dir, digest));
+
+    auto reader = cache->open(digest, bytes.size(), serve(bytes, calls));
+
+    BOOST_TEST_REQUIRE(reader.has_value());
+    BOOST_TEST(!(*reader)->complete());
+    BOOST_TEST(read_all(**reader).value() == bytes);
+    BOOST_TEST(calls == 1);
+    BOOST_TEST((*reader)->wait().has_value());
+    BOOST_TEST(cache->stats().entries == 1U);
 }
 
 BOOST_AUTO_TEST_CASE(put_stores_once_and_a_second_put_is_a_no_op) {
