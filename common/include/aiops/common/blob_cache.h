@@ -30,7 +30,7 @@ struct BlobCacheSettings {
 struct BlobCacheStats {
     std::uint64_t bytes = 0;    // total size of complete cached blobs
     std::uint64_t entries = 0;  // complete cached blobs
-    std::uint64_t hits = 0;     // open() served from a complete blob
+    std::uint64_t hits = 0;     // lookup() or open() served from a complete blob
     std::uint64_t misses = 0;   // open() that started a download
     std::uint64_t joined = 0;   // open() that joined a download already in flight
     std::uint64_t evictions = 0;
@@ -53,11 +53,15 @@ public:
     // True when the blob was complete and verified when opened (a cache hit).
     virtual bool complete() const = 0;
     // Copies up to `length` bytes at `offset` into `buffer`. Blocks until they were downloaded;
-    // returns 0 only at offset >= size(). Errors: the download failed (its Status, e.g.
-    // kDigestMismatch, kUpstream) or stalled for stall_timeout (kTimeout).
+    // returns 0 only at offset >= size() (or length 0). Errors: the download failed (its Status,
+    // e.g. kDigestMismatch, kUpstream) or no byte arrived for stall_timeout (kTimeout).
+    // A download's last byte, and the 0 at its end, are returned only once the whole blob was
+    // verified: a reader that read to the end read verified bytes (a Range read that stops
+    // earlier may be served bytes of a download that later fails).
     virtual Result<std::size_t> read(std::uint64_t offset, char* buffer, std::size_t length) = 0;
-    // Blocks until the download ended: ok when the blob was verified and is now cached, the
-    // download's error otherwise. Immediate for a complete blob.
+    // Blocks until the download ended: ok when the blob was verified and is now cached (or,
+    // larger than max_bytes, verified and dropped), the download's error otherwise. Immediate
+    // for a complete blob.
     virtual Status wait() = 0;
 };
 
@@ -65,9 +69,11 @@ class BlobCache {
 public:
     // Creates `dir` if needed, removes temp files left by a crash, and indexes the blobs present
     // (a file whose name is not a digest is ignored; a blob file is trusted: it was verified before
-    // the rename). Evicts down to max_bytes.
+    // the rename), least recently used = oldest mtime. Evicts down to max_bytes. Layout:
+    // `<dir>/blobs/<algorithm>/<hex>`, `<dir>/tmp/`. One BlobCache per dir at a time.
     static Result<std::unique_ptr<BlobCache>> open(BlobCacheSettings settings);
-    // Waits for in-flight downloads to stop (their sinks return false from now on).
+    // Waits for in-flight downloads to stop (their sinks return false from now on; readers of
+    // them get kUnavailable). A fetcher blocked outside its sink is waited for.
     ~BlobCache();
     BlobCache(const BlobCache&) = delete;
     BlobCache& operator=(const BlobCache&) = delete;
@@ -79,11 +85,15 @@ public:
     // starts `fetch` on a background thread. The download is verified against `digest` and
     // `expected_size`; it continues when every reader has gone (the next request finds it cached).
     // A blob larger than max_bytes is still downloaded (readers share it) but not kept.
+    // Errors: kInvalidInput (empty fetch), kInternal (temp file), kUnavailable (no thread).
+    // Failed downloads: kDigestMismatch (wrong digest or size, including more bytes than
+    // expected), the fetcher's own Status, kUnavailable (the cache shut down).
     Result<std::shared_ptr<BlobReader>> open(const Digest& digest, std::uint64_t expected_size,
                                              BlobFetcher fetch);
 
     // Stores small bytes already in memory (configs, small files fetched while building a
-    // manifest); kDigestMismatch if `bytes` do not hash to `digest`. A no-op if already cached.
+    // manifest); kDigestMismatch if `bytes` do not hash to `digest`. A no-op if already cached;
+    // verified but not kept when larger than max_bytes.
     Status put(const Digest& digest, std::string_view bytes);
 
     // Removes a cached blob (kNotFound if absent). Readers holding it keep reading.
