@@ -246,6 +246,22 @@ BOOST_AUTO_TEST_CASE(cdn_rejects_a_tampered_signature) {
     BOOST_TEST(result->status == 403);
 }
 
+BOOST_AUTO_TEST_CASE(empty_files_are_served_with_content_length_zero) {
+    HfRepo empty;
+    empty.id = "acme/empty";
+    empty.files = {{".gitkeep", "", {}, false}, {"empty.bin", "", {}, true}};
+    hub.add_repo(empty);
+
+    auto git_file = client.Get("/acme/empty/resolve/main/.gitkeep");
+    auto lfs_file = cdn_get(location_of("/acme/empty/resolve/main/empty.bin"));
+
+    BOOST_REQUIRE(git_file && lfs_file);
+    BOOST_TEST(git_file->status == 200);
+    BOOST_TEST(git_file->get_header_value("Content-Length") == "0");
+    BOOST_TEST(lfs_file->status == 200);
+    BOOST_TEST(lfs_file->body.empty());
+}
+
 BOOST_AUTO_TEST_CASE(model_info_reports_commit_card_data_config_and_siblings) {
     auto info = body_json(client.Get("/api/models/acme/tiny"));
     auto with_blobs = body_json(client.Get("/api/models/acme/tiny/revision/v1.0?blobs=true"));
