@@ -79,7 +79,11 @@ CardLicense from_yaml_node(const YAML::Node& root) {
     if (!root.IsMap()) {
         return card;
     }
+    // A missing key yields an invalid node whose type queries throw: check IsDefined() first.
     const YAML::Node license = root["license"];
+    if (!license.IsDefined()) {
+        return card;
+    }
     if (license.IsScalar()) {
         add_license(card, license.as<std::string>());
     } else if (license.IsSequence()) {
@@ -89,7 +93,7 @@ CardLicense from_yaml_node(const YAML::Node& root) {
             }
         }
     }
-    if (const YAML::Node name = root["license_name"]; name.IsScalar()) {
+    if (const YAML::Node name = root["license_name"]; name.IsDefined() && name.IsScalar()) {
         card.license_name = name.as<std::string>();
     }
     return card;
