@@ -23,6 +23,9 @@ namespace aiops::proxy {
 // directories, `__pycache__`, *.pyc/*.pyo/*.pyd, `modelfile`).
 std::optional<common::modelpack::LayerKind> classify_file(std::string_view path,
                                                           std::uint64_t size);
+// Go filepath.Match on one path segment: '*' (not across '/'), '?', '[a-z]', '[^...]'/'[!...]'.
+// A malformed class (no closing ']') never matches.
+bool glob_match(std::string_view pattern, std::string_view name);
 
 struct ModelFile {
     std::string path;  // repo-relative (already validated)
@@ -55,8 +58,9 @@ struct ModelArtifact {
     std::vector<ArtifactLayer> layers;  // manifest order
 };
 
-// kInvalidInput when no file is left after classification (nothing to serve), or when a path is
-// unsafe or repeated. Layers: config → weights → code → docs, each sorted by path (bytewise).
+// kInvalidInput when no file is left after classification (nothing to serve), when a path is
+// unsafe or repeated, or when repo_id / info.sha are malformed; kTooLarge above kMaxRepoFiles
+// files. Layers: config → weights → code → docs, each sorted by path (bytewise).
 common::Result<ModelArtifact> build_model_artifact(const ManifestInput& input);
 
 // SPDX-ish license ids from the model card: cardData.license (string or list), else the README's
