@@ -25,13 +25,14 @@ constexpr const char* kApiVersion = "registry/2.0";
 constexpr const char* kBlobType = "application/octet-stream";
 constexpr std::size_t kDefaultPage = 100;
 
-std::string_view oci_code(const Error& error, std::string_view not_found_code) {
+std::string_view oci_code(const Error& error, std::string_view not_found_code,
+                          std::string_view invalid_code) {
     switch (error.code) {
         case ErrorCode::kNotFound: return not_found_code;
+        case ErrorCode::kInvalidInput: return invalid_code;
         case ErrorCode::kUnauthorized: return "UNAUTHORIZED";
         case ErrorCode::kForbidden: return "DENIED";
         case ErrorCode::kRateLimited: return "TOOMANYREQUESTS";
-        case ErrorCode::kInvalidInput: return "NAME_INVALID";
         case ErrorCode::kRangeNotSatisfiable: return "BLOB_UNKNOWN";
         case ErrorCode::kDigestMismatch: return "DIGEST_INVALID";
         case ErrorCode::kTooLarge:
@@ -110,14 +111,16 @@ void set_next_link(Response& res, const std::string& path, const Page& page) {
 
 }  // namespace
 
-void write_oci_error(Response& res, const Error& error, std::string_view not_found_code) {
+void write_oci_error(Response& res, const Error& error, std::string_view not_found_code,
+                     std::string_view invalid_code) {
     if (error.retry_after.count() > 0) {
         res.set_header("Retry-After", std::to_string(error.retry_after.count()));
     }
     res.set_header(kApiVersionHeader, kApiVersion);
-    const json body{{"errors", json::array({{{"code", oci_code(error, not_found_code)},
-                                             {"message", error.message},
-                                             {"detail", json::object()}}})}};
+    const json body{
+        {"errors", json::array({{{"code", oci_code(error, not_found_code, invalid_code)},
+                                 {"message", error.message},
+                                 {"detail", json::object()}}})}};
     res.status = common::http_status(error.code);
     res.set_content(body.dump(), "application/json");
 }
@@ -261,7 +264,7 @@ void OciApi::manifest(const Request& req, Response& res, const RequestContext& c
     }
     auto served = resolver_.manifest(*repo, ctx.captures.at(1), upstream);
     if (!served) {
-        return write_oci_error(res, served.error(), "MANIFEST_UNKNOWN");
+        return write_oci_error(res, served.error(), "MANIFEST_UNKNOWN", "MANIFEST_INVALID");
     }
     res.set_header(kApiVersionHeader, kApiVersion);
     res.set_header("Docker-Content-Digest", served->digest.str());
@@ -281,7 +284,7 @@ void OciApi::blob(const Request& req, Response& res, const RequestContext& ctx) 
     }
     auto digest = Digest::parse(ctx.captures.at(1));
     if (!digest) {
-        return write_oci_error(res, {ErrorCode::kDigestMismatch, digest.error().message}, "");
+        return write_oci_error(res, digest.error(), "BLOB_UNKNOWN", "DIGEST_INVALID");
     }
     auto location = resolver_.blob(*repo, *digest, upstream);
     if (!location) {

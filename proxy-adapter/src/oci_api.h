@@ -66,8 +66,10 @@ private:
 
 // {"errors":[{"code":<code>,"message":<message>,"detail":{}}]} with the status for `error`, and
 // WWW-Authenticate / Retry-After when they apply. `not_found_code` names what was missing
-// (MANIFEST_UNKNOWN, BLOB_UNKNOWN, NAME_UNKNOWN).
+// (MANIFEST_UNKNOWN, BLOB_UNKNOWN, NAME_UNKNOWN), `invalid_code` what was malformed
+// (NAME_INVALID, DIGEST_INVALID).
 void write_oci_error(httplib::Response& res, const common::Error& error,
-                     std::string_view not_found_code);
+                     std::string_view not_found_code,
+                     std::string_view invalid_code = "NAME_INVALID");
 
 }  // namespace aiops::proxy
