@@ -61,7 +61,8 @@ common::Result<std::vector<HfFile>> parse_tree_page(std::string_view body);
 common::Result<std::vector<HfRef>> parse_refs(std::string_view body);
 
 // A repo-relative path we can put in an annotation and that no client may turn into an escape:
-// 1..1024 bytes, no leading '/', no '\\', no "." or ".." or empty segment, no control characters.
+// 1..1024 bytes of valid UTF-8, no leading '/', no '\\', no "." or ".." or empty segment, no
+// control characters.
 bool is_safe_repo_path(std::string_view path);
 // "org/name": two segments of [A-Za-z0-9._-], 1..96 chars each, not starting with '.' or '-'.
 bool is_valid_repo_id(std::string_view repo_id);

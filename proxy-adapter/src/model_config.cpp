@@ -76,6 +76,45 @@ std::optional<int> read_offset_minutes(std::string_view text, std::size_t pos) {
     return sign * (hours * 60 + minutes);
 }
 
+// An RFC 3339 date-time as a UTC instant (fraction dropped); nullopt when malformed.
+std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view text) {
+    namespace chrono = std::chrono;
+    std::size_t pos = 0;
+    const int year = read_digits(text, pos, 4);
+    const bool dash1 = expect_char(text, pos, "-");
+    const int month = read_digits(text, pos, 2);
+    const bool dash2 = expect_char(text, pos, "-");
+    const int day = read_digits(text, pos, 2);
+    const bool tee = expect_char(text, pos, "Tt");
+    const int hour = read_digits(text, pos, 2);
+    const bool colon1 = expect_char(text, pos, ":");
+    const int minute = read_digits(text, pos, 2);
+    const bool colon2 = expect_char(text, pos, ":");
+    const int second = read_digits(text, pos, 2);
+    if (year < 0 || month < 0 || day < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+        second < 0 || second > 59 || !dash1 || !dash2 || !tee || !colon1 || !colon2) {
+        return std::nullopt;
+    }
+    if (pos < text.size() && text[pos] == '.') {
+        const std::size_t fraction_start = ++pos;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+            ++pos;
+        }
+        if (pos == fraction_start) {
+            return std::nullopt;
+        }
+    }
+    const auto offset = read_offset_minutes(text, pos);
+    const chrono::year_month_day date{chrono::year{year},
+                                      chrono::month{static_cast<unsigned>(month)},
+                                      chrono::day{static_cast<unsigned>(day)}};
+    if (!offset || !date.ok()) {
+        return std::nullopt;
+    }
+    return chrono::sys_days{date} + chrono::hours{hour} + chrono::minutes{minute} +
+           chrono::seconds{second} - chrono::minutes{*offset};
+}
+
 std::string lower_case(std::string_view text) {
     std::string lower(text);
     for (char& ch : lower) {
@@ -184,55 +223,29 @@ ordered_json config_section(const ManifestInput& input, const std::vector<Artifa
 }  // namespace
 
 std::optional<std::string> normalize_rfc3339(std::string_view text) {
-    std::size_t pos = 0;
-    const int year = read_digits(text, pos, 4);
-    const bool dash1 = expect_char(text, pos, "-");
-    const int month = read_digits(text, pos, 2);
-    const bool dash2 = expect_char(text, pos, "-");
-    const int day = read_digits(text, pos, 2);
-    const bool tee = expect_char(text, pos, "Tt");
-    const int hour = read_digits(text, pos, 2);
-    const bool colon1 = expect_char(text, pos, ":");
-    const int minute = read_digits(text, pos, 2);
-    const bool colon2 = expect_char(text, pos, ":");
-    const int second = read_digits(text, pos, 2);
-    if (year < 0 || month < 0 || day < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
-        second < 0 || second > 59 || !dash1 || !dash2 || !tee || !colon1 || !colon2) {
-        return std::nullopt;
-    }
-    if (pos < text.size() && text[pos] == '.') {
-        const std::size_t fraction_start = ++pos;
-        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-            ++pos;
-        }
-        if (pos == fraction_start) {
-            return std::nullopt;
-        }
-    }
-    const auto offset = read_offset_minutes(text, pos);
     namespace chrono = std::chrono;
-    const chrono::year_month_day date{chrono::year{year},
-                                      chrono::month{static_cast<unsigned>(month)},
-                                      chrono::day{static_cast<unsigned>(day)}};
-    if (!offset || !date.ok()) {
+    const auto utc = parse_rfc3339(text);
+    if (!utc) {
         return std::nullopt;
     }
-    const auto utc = chrono::sys_days{date} + chrono::hours{hour} + chrono::minutes{minute} +
-                     chrono::seconds{second} - chrono::minutes{*offset};
-    const auto utc_days = chrono::floor<chrono::days>(utc);
-    const chrono::year_month_day utc_date{utc_days};
-    const chrono::hh_mm_ss time_of_day{utc - utc_days};
-    const int utc_year = static_cast<int>(utc_date.year());
-    if (utc_year < 0 || utc_year > 9999) {
+    const auto utc_days = chrono::floor<chrono::days>(*utc);
+    const chrono::year_month_day date{utc_days};
+    const chrono::hh_mm_ss time_of_day{*utc - utc_days};
+    const int year = static_cast<int>(date.year());
+    if (year < 0 || year > 9999) {
         return std::nullopt;
     }
     std::array<char, 32> buffer{};
-    std::snprintf(buffer.data(), buffer.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ", utc_year,
-                  static_cast<unsigned>(utc_date.month()), static_cast<unsigned>(utc_date.day()),
-                  static_cast<int>(time_of_day.hours().count()),
-                  static_cast<int>(time_of_day.minutes().count()),
-                  static_cast<int>(time_of_day.seconds().count()));
-    return std::string(buffer.data());
+    const int written =
+        std::snprintf(buffer.data(), buffer.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ", year,
+                      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                      static_cast<int>(time_of_day.hours().count()),
+                      static_cast<int>(time_of_day.minutes().count()),
+                      static_cast<int>(time_of_day.seconds().count()));
+    if (written <= 0 || static_cast<std::size_t>(written) >= buffer.size()) {
+        return std::nullopt;
+    }
+    return std::string(buffer.data(), static_cast<std::size_t>(written));
 }
 
 std::string param_size_label(std::uint64_t parameters) {
