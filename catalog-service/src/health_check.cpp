@@ -89,15 +89,6 @@ std::optional<std::chrono::system_clock::time_point> certificate_not_after(
 
 }  // namespace
 
-std::string format_utc(std::chrono::system_clock::time_point time) {
-    const auto seconds = std::chrono::system_clock::to_time_t(time);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
-
 json classify_v2_response(const common::HttpResponse& response) {
     json result;
     result["http_status"] = response.status;

@@ -43,6 +43,6 @@ private:
 // auth_scheme, api_version, error).
 nlohmann::json classify_v2_response(const common::HttpResponse& response);
 
-std::string format_utc(std::chrono::system_clock::time_point time);
+using common::format_utc;
 
 }  // namespace aiops::catalog

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 // C2/C3: logic reads time only through this interface, so tests drive it with a fake clock and
 // never sleep. Wall-clock time (not steady_clock) because storage persists timestamps and shares
@@ -18,5 +19,8 @@ struct SystemClock final : Clock {
         return std::chrono::system_clock::now();
     }
 };
+
+// RFC 3339 UTC with whole seconds: "2026-11-25T14:38:04Z".
+std::string format_utc(std::chrono::system_clock::time_point time);
 
 }  // namespace aiops::common
