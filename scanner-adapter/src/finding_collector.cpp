@@ -26,13 +26,13 @@ Findings FindingCollector::take() {
             continue;
         }
         const auto more = std::to_string(count.seen - max_per_rule_);
-        findings_.push_back(Finding{
-            .rule_id = rule_id,
-            .severity = count.severity,
-            .path = path_,
-            .title = rule_id + ": " + more + " more findings not listed",
-            .description = "the first " + std::to_string(max_per_rule_) + " " + rule_id +
-                           " findings are listed; " + more + " more were found in this file"});
+        findings_.push_back(Finding{.rule_id = rule_id,
+                                    .severity = count.severity,
+                                    .path = path_,
+                                    .title = rule_id + ": " + more + " more findings not listed",
+                                    .description = "the first " + std::to_string(max_per_rule_) +
+                                                   " " + rule_id + " findings are listed; " + more +
+                                                   " more were found in this file"});
     }
     counts_.clear();
     return std::move(findings_);

@@ -1,8 +1,6 @@
 // GGUF header, metadata and tensor-info validation (shared/reference/modelspec-hf-scanning.md
 // §3.6, mirroring ggml's gguf.cpp checks and the known parser-overflow patterns). Reads the header
 // sequentially through a bounded buffer; never the tensor data.
-#include "formats.h"
-
 #include <array>
 #include <limits>
 #include <optional>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "finding_collector.h"
+#include "formats.h"
 #include "source_reader.h"
 
 namespace aiops::scanner {
@@ -46,18 +45,19 @@ struct GgmlType {
     std::uint64_t bytes = 0;
 };
 constexpr std::array<GgmlType, 40> kGgmlTypes{{
-    {1, 4},     {1, 2},     {32, 18},   {32, 20},   {0, 0},     {0, 0},    {32, 22},  {32, 24},
-    {32, 34},   {32, 36},   {256, 84},  {256, 110}, {256, 144}, {256, 176}, {256, 210}, {256, 292},
-    {256, 66},  {256, 74},  {256, 98},  {256, 50},  {32, 18},   {256, 110}, {256, 82}, {256, 136},
-    {1, 1},     {1, 2},     {1, 4},     {1, 8},     {1, 8},     {256, 56}, {1, 2},    {0, 0},
-    {0, 0},     {0, 0},     {256, 54},  {256, 66},  {0, 0},     {0, 0},    {0, 0},    {32, 17},
+    {1, 4},    {1, 2},    {32, 18},  {32, 20},   {0, 0},     {0, 0},     {32, 22},   {32, 24},
+    {32, 34},  {32, 36},  {256, 84}, {256, 110}, {256, 144}, {256, 176}, {256, 210}, {256, 292},
+    {256, 66}, {256, 74}, {256, 98}, {256, 50},  {32, 18},   {256, 110}, {256, 82},  {256, 136},
+    {1, 1},    {1, 2},    {1, 4},    {1, 8},     {1, 8},     {256, 56},  {1, 2},     {0, 0},
+    {0, 0},    {0, 0},    {256, 54}, {256, 66},  {0, 0},     {0, 0},     {0, 0},     {32, 17},
 }};
 
 constexpr std::array<std::string_view, 22> kTemplateGadgets{
-    "__class__",  "__globals__", "__builtins__", "__import__", "__subclasses__", "__mro__",
-    "__base__",   "__init__",    "__getattribute__", "__dict__", "__code__", "|attr",
-    "attr(",      "lipsum",      "cycler",       "joiner",     "popen",      "subprocess",
-    "os.system",  "eval(",       "exec(",        "import_module",
+    "__class__", "__globals__",   "__builtins__", "__import__",       "__subclasses__",
+    "__mro__",   "__base__",      "__init__",     "__getattribute__", "__dict__",
+    "__code__",  "|attr",         "attr(",        "lipsum",           "cycler",
+    "joiner",    "popen",         "subprocess",   "os.system",        "eval(",
+    "exec(",     "import_module",
 };
 
 std::optional<std::uint64_t> checked_mul(std::uint64_t left, std::uint64_t right,
@@ -254,8 +254,7 @@ bool GgufParser::string(std::uint64_t max_bytes, std::string_view what, std::str
         out_.add(kStringRule, Severity::kHigh, "GGUF " + std::string(what) + " length is invalid",
                  std::string(what) + " length " + std::to_string(*size) + " at offset " +
                      std::to_string(reader_.position()) + " exceeds the limit " +
-                     std::to_string(max_bytes) + " or the " +
-                     std::to_string(reader_.remaining()) +
+                     std::to_string(max_bytes) + " or the " + std::to_string(reader_.remaining()) +
                      " bytes left (CVE-2024-23496: unchecked gguf string length)");
         return false;
     }
@@ -410,9 +409,11 @@ bool GgufParser::tensor_info() {
         return false;
     }
     if (*n_dims > kMaxDims) {
-        out_.add(kTensorRule, Severity::kHigh, "GGUF tensor " + printable(name) + " has too many dims",
-                 "n_dims " + std::to_string(*n_dims) + " > GGML_MAX_DIMS 4 (fixed-size ne[] "
-                 "arrays overflow in readers that trust it)");
+        out_.add(kTensorRule, Severity::kHigh,
+                 "GGUF tensor " + printable(name) + " has too many dims",
+                 "n_dims " + std::to_string(*n_dims) +
+                     " > GGML_MAX_DIMS 4 (fixed-size ne[] "
+                     "arrays overflow in readers that trust it)");
         return false;
     }
     std::vector<std::uint64_t> dims;
@@ -445,15 +446,22 @@ std::optional<std::uint64_t> GgufParser::tensor_bytes(const std::string& name,
                  "type " + std::to_string(type) + " is not a ggml type (or a removed one)");
         return std::nullopt;
     }
-    constexpr auto kMaxElements = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    constexpr auto kMaxElements =
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
     std::optional<std::uint64_t> elements = 1;
     for (const auto extent : dims) {
-        elements = (elements && extent <= kMaxElements) ? checked_mul(*elements, extent, kMaxElements)
-                                                        : std::nullopt;
+        if (extent > kMaxElements) {
+            out_.add(kTensorRule, Severity::kHigh, title + " has a negative dimension",
+                     "dimension " + std::to_string(static_cast<std::int64_t>(extent)) +
+                         " (ne[] is int64 in ggml; CVE-2024-21802)");
+            return std::nullopt;
+        }
+        elements = elements ? checked_mul(*elements, extent, kMaxElements) : std::nullopt;
     }
     const auto [block, block_bytes] = kGgmlTypes[type];
     const auto first = dims.empty() ? 1 : dims.front();
-    const auto bytes = elements ? checked_mul(*elements / block, block_bytes, kMaxElements) : std::nullopt;
+    const auto bytes =
+        elements ? checked_mul(*elements / block, block_bytes, kMaxElements) : std::nullopt;
     if (!bytes) {
         out_.add(kTensorRule, Severity::kHigh, title + " has an overflowing element count",
                  "dims product overflows int64 (GHSA-vgg9-87g3-85w8, CVE-2024-21802)");
@@ -478,8 +486,8 @@ void GgufParser::tensor_layout() {
         if (tensor.offset > data_bytes || tensor.bytes > data_bytes - tensor.offset) {
             out_.add(kTensorRule, Severity::kHigh, title + " lies outside the file",
                      "data [" + std::to_string(tensor.offset) + ", +" +
-                         std::to_string(tensor.bytes) + ") past the " +
-                         std::to_string(data_bytes) + "-byte data section (out-of-bounds read)");
+                         std::to_string(tensor.bytes) + ") past the " + std::to_string(data_bytes) +
+                         "-byte data section (out-of-bounds read)");
             continue;
         }
         if (!layout_known_) {

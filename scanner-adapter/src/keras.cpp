@@ -1,13 +1,12 @@
 // Keras model configs (a .keras zip's config.json, an .h5's model_config attribute): Lambda layers
 // carry Python code, and `module`/`class_name` pairs name what the loader imports
 // (shared/reference/modelspec-hf-scanning.md §3.8 item 8; CVE-2024-3660, CVE-2025-1550).
-#include "formats.h"
-
 #include <array>
 #include <string_view>
 
 #include "aiops/common/json.h"
 #include "finding_collector.h"
+#include "formats.h"
 
 namespace aiops::scanner {
 
@@ -29,12 +28,14 @@ constexpr std::array<std::string_view, 7> kKerasPackages{
 };
 // Modules whose import from a config runs commands or code.
 constexpr std::array<std::string_view, 18> kDangerousModules{
-    "os",     "posix",   "nt",      "subprocess", "builtins", "__builtin__",
-    "sys",    "runpy",   "shutil",  "socket",     "pty",      "ctypes",
-    "pickle", "marshal", "code",    "importlib",  "webbrowser", "commands",
+    "os",     "posix",   "nt",     "subprocess", "builtins",   "__builtin__",
+    "sys",    "runpy",   "shutil", "socket",     "pty",        "ctypes",
+    "pickle", "marshal", "code",   "importlib",  "webbrowser", "commands",
 };
 
-std::string top_package(std::string_view module) { return std::string(module.substr(0, module.find('.'))); }
+std::string top_package(std::string_view module) {
+    return std::string(module.substr(0, module.find('.')));
+}
 
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& list, std::string_view value) {
@@ -87,8 +88,8 @@ void check_lambda(const json& node, FindingCollector& out) {
     const auto& layer_config = config != node.end() ? *config : empty;
     const auto name = layer_config.is_object() ? string_field(layer_config, "name") : "";
     out.add(kLambdaRule, Severity::kHigh, "Keras Lambda layer \"" + name + "\" carries code",
-            "Lambda layer \"" + name + "\" runs Python code when the model is loaded: " +
-                lambda_code(layer_config));
+            "Lambda layer \"" + name +
+                "\" runs Python code when the model is loaded: " + lambda_code(layer_config));
 }
 
 void check_import(const json& node, FindingCollector& out) {
@@ -105,10 +106,11 @@ void check_import(const json& node, FindingCollector& out) {
         return;
     }
     if (!keras_owned || registered.find('>') != std::string::npos) {
-        out.add(kCustomRule, Severity::kMedium,
-                "Keras config needs custom object " + (registered.empty() ? class_name : registered),
-                "module \"" + module + "\" class_name \"" + class_name +
-                    "\": loading imports code from outside Keras");
+        out.add(
+            kCustomRule, Severity::kMedium,
+            "Keras config needs custom object " + (registered.empty() ? class_name : registered),
+            "module \"" + module + "\" class_name \"" + class_name +
+                "\": loading imports code from outside Keras");
     }
 }
 
@@ -143,8 +145,8 @@ void walk(const json& node, bool in_lambda, FindingCollector& out) {
 
 Findings scan_keras_config(std::string_view config_json, const std::string& path) {
     FindingCollector out(path);
-    auto config =
-        common::parse_json(config_json, {.max_bytes = kMaxConfigBytes, .max_depth = kMaxConfigDepth});
+    auto config = common::parse_json(config_json,
+                                     {.max_bytes = kMaxConfigBytes, .max_depth = kMaxConfigDepth});
     if (!config) {
         out.add(kConfigRule, Severity::kMedium, "Keras config is not valid JSON",
                 config.error().message + ": the model cannot be checked for Lambda layers");

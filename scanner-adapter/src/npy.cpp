@@ -1,14 +1,13 @@
 // .npy header parsing (shared/reference/modelspec-hf-scanning.md §3.3): magic, version, header
 // length, then the header — a Python dict literal read by a small strict parser (never eval'd).
-#include "formats.h"
-
 #include <algorithm>
-#include <optional>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <vector>
 
+#include "formats.h"
 #include "source_reader.h"
 
 namespace aiops::scanner {
@@ -221,7 +220,8 @@ bool is_object_code(std::string_view code) {
         code.remove_prefix(1);
     }
     return !code.empty() && code[0] == 'O' &&
-           std::all_of(code.begin() + 1, code.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+           std::all_of(code.begin() + 1, code.end(),
+                       [](char ch) { return ch >= '0' && ch <= '9'; });
 }
 
 // A descr (type string, or list of (name, descr[, shape]) fields) holding any object field.

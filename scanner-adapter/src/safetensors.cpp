@@ -1,7 +1,5 @@
 // safetensors header validation (shared/reference/modelspec-hf-scanning.md §3.5, mirroring
 // safetensors `Metadata::validate`): reads 8 bytes and the JSON header, never the tensor data.
-#include "formats.h"
-
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -13,6 +11,7 @@
 
 #include "aiops/common/json.h"
 #include "finding_collector.h"
+#include "formats.h"
 #include "source_reader.h"
 
 namespace aiops::scanner {
@@ -33,10 +32,10 @@ struct Dtype {
     std::uint64_t bits;
 };
 constexpr std::array<Dtype, 22> kDtypes{{
-    {"F4", 4},          {"F6_E2M3", 6},     {"F6_E3M2", 6},  {"BOOL", 8},    {"U8", 8},
-    {"I8", 8},          {"F8_E5M2", 8},     {"F8_E4M3", 8},  {"F8_E8M0", 8}, {"F8_E4M3FNUZ", 8},
-    {"F8_E5M2FNUZ", 8}, {"I16", 16},        {"U16", 16},     {"F16", 16},    {"BF16", 16},
-    {"I32", 32},        {"U32", 32},        {"F32", 32},     {"I64", 64},    {"U64", 64},
+    {"F4", 4},          {"F6_E2M3", 6}, {"F6_E3M2", 6}, {"BOOL", 8},    {"U8", 8},
+    {"I8", 8},          {"F8_E5M2", 8}, {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"F8_E4M3FNUZ", 8},
+    {"F8_E5M2FNUZ", 8}, {"I16", 16},    {"U16", 16},    {"F16", 16},    {"BF16", 16},
+    {"I32", 32},        {"U32", 32},    {"F32", 32},    {"I64", 64},    {"U64", 64},
     {"F64", 64},        {"C64", 64},
 }};
 
@@ -66,8 +65,7 @@ std::string shown(std::string_view text) {
 std::vector<std::string> duplicate_keys(std::string_view text) {
     std::vector<std::set<std::string>> open_objects;
     std::vector<std::string> duplicates;
-    json::parser_callback_t callback = [&](int /*depth*/, json::parse_event_t event,
-                                           json& parsed) {
+    json::parser_callback_t callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
         if (event == json::parse_event_t::object_start) {
             open_objects.emplace_back();
         } else if (event == json::parse_event_t::object_end && !open_objects.empty()) {
@@ -104,27 +102,27 @@ bool is_offset_pair(const json& offsets) {
            offsets[1].is_number_unsigned();
 }
 
-void check_shape(const std::string& name, const json& info, std::uint64_t bits,
-                 const Span& span, FindingCollector& out) {
+void check_shape(const std::string& name, const json& info, std::uint64_t bits, const Span& span,
+                 FindingCollector& out) {
     const auto& shape = info["shape"];
     const auto total_bits = shape_bits(shape, bits);
     if (!total_bits) {
-        out.add(kShapeRule, Severity::kHigh, "safetensors tensor " + shown(name) + " has a bad shape",
+        out.add(kShapeRule, Severity::kHigh,
+                "safetensors tensor " + shown(name) + " has a bad shape",
                 "shape " + shape.dump() + " has a negative, non-integer or overflowing dimension");
         return;
     }
     if (*total_bits % 8 != 0 || *total_bits / 8 != span.end - span.begin) {
         out.add(kShapeRule, Severity::kHigh,
                 "safetensors tensor " + shown(name) + " shape does not match its byte span",
-                "shape " + shape.dump() + " × " + std::to_string(bits) + " bits = " +
-                    std::to_string(*total_bits) + " bits, but data_offsets span " +
+                "shape " + shape.dump() + " × " + std::to_string(bits) +
+                    " bits = " + std::to_string(*total_bits) + " bits, but data_offsets span " +
                     std::to_string(span.end - span.begin) + " bytes");
     }
 }
 
 // One tensor entry; returns its span when the offsets are usable.
-std::optional<Span> check_tensor(const std::string& name, const json& info,
-                                 FindingCollector& out) {
+std::optional<Span> check_tensor(const std::string& name, const json& info, FindingCollector& out) {
     if (!info.is_object() || !info.contains("dtype") || !info["dtype"].is_string() ||
         !info.contains("shape") || !info["shape"].is_array() || !info.contains("data_offsets")) {
         out.add(kHeaderRule, Severity::kHigh, "safetensors tensor " + shown(name) + " is malformed",
@@ -133,7 +131,8 @@ std::optional<Span> check_tensor(const std::string& name, const json& info,
         return std::nullopt;
     }
     const auto& offsets = info["data_offsets"];
-    if (!is_offset_pair(offsets) || offsets[0].get<std::uint64_t>() > offsets[1].get<std::uint64_t>()) {
+    if (!is_offset_pair(offsets) ||
+        offsets[0].get<std::uint64_t>() > offsets[1].get<std::uint64_t>()) {
         out.add(kOffsetsRule, Severity::kHigh,
                 "safetensors tensor " + shown(name) + " has invalid data_offsets",
                 "data_offsets must be [begin, end] with 0 ≤ begin ≤ end; found " + offsets.dump());
@@ -176,10 +175,10 @@ void check_layout(std::vector<Span>& spans, std::uint64_t data_bytes, FindingCol
                         std::to_string(data_bytes) + " bytes");
         }
         if (span.begin < expected) {
-            out.add(kOffsetsRule, Severity::kHigh,
-                    "safetensors tensor " + shown(span.name) + " overlaps " + previous,
-                    "begins at " + std::to_string(span.begin) + " before " +
-                        std::to_string(expected));
+            out.add(
+                kOffsetsRule, Severity::kHigh,
+                "safetensors tensor " + shown(span.name) + " overlaps " + previous,
+                "begins at " + std::to_string(span.begin) + " before " + std::to_string(expected));
         } else if (span.begin > expected) {
             out.add(kOffsetsRule, Severity::kHigh,
                     "safetensors tensor " + shown(span.name) + " leaves a gap after " + previous,
@@ -216,8 +215,7 @@ void check_header(const json& header, std::uint64_t data_bytes, const FormatLimi
 }
 
 // Reads and parses the JSON header; nullopt (with a finding) when it is unusable.
-std::optional<json> read_header(ByteSource& source, std::uint64_t length,
-                                FindingCollector& out) {
+std::optional<json> read_header(ByteSource& source, std::uint64_t length, FindingCollector& out) {
     auto text = read_exact(source, 8, static_cast<std::size_t>(length));
     if (!text) {
         out.add(kHeaderRule, Severity::kUnknown, "safetensors header could not be read",
@@ -232,8 +230,9 @@ std::optional<json> read_header(ByteSource& source, std::uint64_t length,
     auto parsed =
         common::parse_json(*text, {.max_bytes = text->size(), .max_depth = kMaxHeaderDepth});
     if (!parsed || !parsed->is_object()) {
-        out.add(kHeaderRule, Severity::kHigh, "safetensors header is not a JSON object",
-                parsed ? "the header is " + std::string(parsed->type_name()) : parsed.error().message);
+        out.add(
+            kHeaderRule, Severity::kHigh, "safetensors header is not a JSON object",
+            parsed ? "the header is " + std::string(parsed->type_name()) : parsed.error().message);
         return std::nullopt;
     }
     for (const auto& key : duplicate_keys(*text)) {
@@ -245,8 +244,7 @@ std::optional<json> read_header(ByteSource& source, std::uint64_t length,
 
 }  // namespace
 
-Findings scan_safetensors(ByteSource& source, const std::string& path,
-                          const FormatLimits& limits) {
+Findings scan_safetensors(ByteSource& source, const std::string& path, const FormatLimits& limits) {
     FindingCollector out(path);
     auto prefix = read_exact(source, 0, 8);
     if (!prefix) {

@@ -77,8 +77,8 @@ Result<std::string> SourceReader::bytes(std::uint64_t count) {
     std::string out;
     out.reserve(static_cast<std::size_t>(count));
     while (out.size() < count) {
-        const auto chunk = static_cast<std::size_t>(
-            std::min<std::uint64_t>(count - out.size(), buffer_.size()));
+        const auto chunk =
+            static_cast<std::size_t>(std::min<std::uint64_t>(count - out.size(), buffer_.size()));
         if (auto status = fill(chunk); !status) {
             return status.error();
         }

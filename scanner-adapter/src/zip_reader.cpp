@@ -3,8 +3,6 @@
 // the central directory (bounded by max_entries and its declared size), and a member's local
 // header only when that member is opened. Deflated members are inflated with zlib under a size and
 // ratio cap and their CRC-32 checked.
-#include "formats.h"
-
 #include <zlib.h>
 
 #include <algorithm>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "finding_collector.h"
+#include "formats.h"
 #include "source_reader.h"
 
 namespace aiops::scanner {
@@ -103,7 +102,8 @@ Result<CentralDirectory> find_eocd(ByteSource& source, FindingCollector& out) {
     };
     const auto consistent = std::count_if(candidates.begin(), candidates.end(), exact);
     if (consistent > 1 || !exact(candidates.front())) {
-        out.add(kMalformedRule, Severity::kMedium, "zip has ambiguous end-of-central-directory records",
+        out.add(kMalformedRule, Severity::kMedium,
+                "zip has ambiguous end-of-central-directory records",
                 std::to_string(candidates.size()) +
                     " EOCD signatures in the tail (comment tricks / trailing data): readers that "
                     "validate the comment length pick a different central directory");
@@ -184,8 +184,8 @@ common::Status apply_zip64_extra(std::string_view extra, ZipMember& member) {
         if (id != kZip64ExtraId) {
             continue;
         }
-        for (auto* field : {&member.uncompressed_size, &member.compressed_size,
-                            &member.local_header_offset}) {
+        for (auto* field :
+             {&member.uncompressed_size, &member.compressed_size, &member.local_header_offset}) {
             if (*field != kSaturated32) {
                 continue;
             }
@@ -276,7 +276,8 @@ void check_member(const CentralEntry& entry, const CentralDirectory& directory,
         out.add(kEncryptedRule, Severity::kMedium, "zip member is encrypted",
                 "member \"" + name + "\" is encrypted: its content cannot be analysed");
     }
-    const auto ratio_cap = static_cast<double>(member.compressed_size) * limits.max_compression_ratio;
+    const auto ratio_cap =
+        static_cast<double>(member.compressed_size) * limits.max_compression_ratio;
     if (member.method == 8 && static_cast<double>(member.uncompressed_size) > ratio_cap) {
         out.add(kBombRule, Severity::kHigh, "zip member declares a bomb-like compression ratio",
                 "member \"" + name + "\" declares " + std::to_string(member.uncompressed_size) +
@@ -314,9 +315,10 @@ void check_members(const std::vector<ZipMember>& members, FindingCollector& out)
         }
         by_offset.push_back(&member);
     }
-    std::sort(by_offset.begin(), by_offset.end(), [](const ZipMember* left, const ZipMember* right) {
-        return left->local_header_offset < right->local_header_offset;
-    });
+    std::sort(by_offset.begin(), by_offset.end(),
+              [](const ZipMember* left, const ZipMember* right) {
+                  return left->local_header_offset < right->local_header_offset;
+              });
     for (std::size_t index = 1; index < by_offset.size(); ++index) {
         const auto& previous = *by_offset[index - 1];
         const auto& current = *by_offset[index];
@@ -401,7 +403,8 @@ Result<std::string> inflate_member(ByteSource& archive, std::uint64_t data_start
         if (consumed == member.compressed_size) {
             return malformed("member \"" + printable(member.name) + "\" deflate data is truncated");
         }
-        const auto chunk = std::min<std::uint64_t>(kInflateChunk, member.compressed_size - consumed);
+        const auto chunk =
+            std::min<std::uint64_t>(kInflateChunk, member.compressed_size - consumed);
         auto input = read_exact(archive, data_start + consumed, static_cast<std::size_t>(chunk));
         if (!input) {
             return input.error();
