@@ -1,0 +1,41 @@
+#include "finding_collector.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace aiops::scanner {
+
+void FindingCollector::add(std::string_view rule_id, Severity severity, std::string title,
+                           std::string description) {
+    auto& count = counts_[std::string(rule_id)];
+    ++count.seen;
+    count.severity = std::max(count.severity, severity);
+    if (count.seen > max_per_rule_) {
+        return;
+    }
+    findings_.push_back(Finding{.rule_id = std::string(rule_id),
+                                .severity = severity,
+                                .path = path_,
+                                .title = std::move(title),
+                                .description = std::move(description)});
+}
+
+Findings FindingCollector::take() {
+    for (const auto& [rule_id, count] : counts_) {
+        if (count.seen <= max_per_rule_) {
+            continue;
+        }
+        const auto more = std::to_string(count.seen - max_per_rule_);
+        findings_.push_back(Finding{.rule_id = rule_id,
+                                    .severity = count.severity,
+                                    .path = path_,
+                                    .title = rule_id + ": " + more + " more findings not listed",
+                                    .description = "the first " + std::to_string(max_per_rule_) +
+                                                   " " + rule_id + " findings are listed; " + more +
+                                                   " more were found in this file"});
+    }
+    counts_.clear();
+    return std::move(findings_);
+}
+
+}  // namespace aiops::scanner
