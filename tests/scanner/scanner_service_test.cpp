@@ -40,8 +40,8 @@ constexpr const char* kDockerManifest = "application/vnd.docker.distribution.man
 
 // Protocol 2: posix.system("id") via REDUCE — what `pickle.dumps` of a malicious __reduce__ gives.
 std::string malicious_pickle() {
-    return std::string("\x80\x02") +
-           "cposix\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.";
+    using namespace std::string_literals;
+    return "\x80\x02"s + "cposix\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03."s;
 }
 
 std::string benign_safetensors() {
