@@ -316,12 +316,12 @@ void OciApi::blob(const Request& req, Response& res, const RequestContext& ctx) 
         source = "upstream";
         blob_requests_.inc({"miss"});
     }
-    serve_reader(req, res, std::move(reader), location->size, source);
+    serve_reader(req, res, reader, location->size, source);
     cache_bytes_.set({}, static_cast<double>(cache_.stats().bytes));
 }
 
 void OciApi::serve_reader(const Request& req, Response& res,
-                          std::shared_ptr<common::BlobReader> reader, std::uint64_t size,
+                          const std::shared_ptr<common::BlobReader>& reader, std::uint64_t size,
                           const std::string& source) {
     auto range = common::parse_byte_range(req.get_header_value("Range"), size);
     if (!range) {

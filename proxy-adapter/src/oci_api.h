@@ -50,7 +50,7 @@ private:
     void blob(const httplib::Request& req, httplib::Response& res,
               const common::RequestContext& ctx);
     void serve_reader(const httplib::Request& req, httplib::Response& res,
-                      std::shared_ptr<common::BlobReader> reader, std::uint64_t size,
+                      const std::shared_ptr<common::BlobReader>& reader, std::uint64_t size,
                       const std::string& source);
     common::Result<std::string> repository(const std::string& name) const;
 

@@ -154,8 +154,11 @@ Result<std::string> OciAuth::check_basic(std::string_view authorization) const {
     // Compare against every user, without an early exit on the first match.
     const OciUser* matched = nullptr;
     for (const auto& user : settings_.users) {
-        const bool same = common::constant_time_equal(user.name, credentials->first) &
-                          common::constant_time_equal(user.password, credentials->second);
+        // Both comparisons always run: no early exit on a matching name.
+        const bool name_matches = common::constant_time_equal(user.name, credentials->first);
+        const bool password_matches =
+            common::constant_time_equal(user.password, credentials->second);
+        const bool same = name_matches && password_matches;
         if (same) {
             matched = &user;
         }
