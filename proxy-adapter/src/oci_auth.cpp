@@ -253,14 +253,10 @@ Result<json> OciAuth::issue_token(std::string_view authorization) const {
     const auto token =
         payload + "." +
         common::base64url_encode(common::hmac_sha256(settings_.token_secret, payload));
-    char issued_at[32];
-    std::tm utc{};
-    gmtime_r(&issued, &utc);
-    std::strftime(issued_at, sizeof issued_at, "%Y-%m-%dT%H:%M:%SZ", &utc);
     return json{{"token", token},
                 {"access_token", token},
                 {"expires_in", settings_.token_ttl.count()},
-                {"issued_at", issued_at}};
+                {"issued_at", common::format_utc(now)}};
 }
 
 }  // namespace aiops::proxy
