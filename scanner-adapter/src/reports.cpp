@@ -8,13 +8,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string anchor(const std::string& rule_id) {
-    std::string lowered = rule_id;
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return lowered;
-}
-
 std::string without(std::string text, char banned) {
     text.erase(std::remove(text.begin(), text.end(), banned), text.end());
     return text;
