@@ -56,8 +56,7 @@ json harbor_vulnerability_report(const ArtifactScan& scan, const ArtifactRef& ar
              {"fix_version", ""},
              {"severity", std::string(severity_name(finding.severity))},
              {"description", finding.title + ". " + finding.description},
-             {"links",
-              json::array({without(scanner.rules_url, '|') + "-" + anchor(finding.rule_id)})},
+             {"links", json::array({without(scanner.rules_url, '|')})},
              {"cwe_ids", json::array({"CWE-502"})},
              {"vendor_attributes", {{"rule", finding.rule_id}, {"title", finding.title}}}});
     }
