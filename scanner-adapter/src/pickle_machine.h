@@ -163,7 +163,7 @@ private:
     bool stop();
     bool fail(std::string message);
     bool stream_failed(std::string_view context);
-    bool limit(std::string message);
+    bool limit(const std::string& message);
     void anomaly(PickleAnomalyKind kind, std::string message);
 
     // pickle_imports.cpp: imports, calls, BUILD, nested pickles.
