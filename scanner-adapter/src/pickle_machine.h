@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -39,8 +40,9 @@ struct Value {
     std::shared_ptr<const std::vector<Value>> items{};
 };
 
-// Memo keyed by index: dense indices (what picklers write) in a vector that grows one entry per
-// PUT, anything else in a map, so an attacker's index never sizes an allocation.
+// Memo keyed by index: dense indices (what picklers write) in a deque that grows one entry per
+// PUT (no reallocation copies for multi-million-entry memos), anything else in a map, so an
+// attacker's index never sizes an allocation.
 class Memo {
 public:
     const Value* find(std::uint64_t index) const;
@@ -49,7 +51,7 @@ public:
     void clear();
 
 private:
-    std::vector<Value> dense_;
+    std::deque<Value> dense_;
     std::unordered_map<std::uint64_t, Value> sparse_;
 };
 
@@ -161,7 +163,7 @@ private:
     bool stop();
     bool fail(std::string message);
     bool stream_failed(std::string_view context);
-    bool limit(std::string message);
+    bool limit(const std::string& message);
     void anomaly(PickleAnomalyKind kind, std::string message);
 
     // pickle_imports.cpp: imports, calls, BUILD, nested pickles.

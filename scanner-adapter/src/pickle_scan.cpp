@@ -141,8 +141,7 @@ void PickleMachine::run() {
         return;
     }
     while (!stream_.at_end()) {
-        if (report_.pickles >= 0 &&
-            static_cast<std::size_t>(report_.pickles) >= limits_.max_pickles) {
+        if (static_cast<std::size_t>(report_.pickles) >= limits_.max_pickles) {
             if (!limits_.stop_after_max_pickles) {
                 op_start_ = stream_.offset();
                 limit("more than " + std::to_string(limits_.max_pickles) + " concatenated pickles");
@@ -510,7 +509,7 @@ bool PickleMachine::stream_failed(std::string_view context) {
     }
 }
 
-bool PickleMachine::limit(std::string message) {
+bool PickleMachine::limit(const std::string& message) {
     anomaly(PickleAnomalyKind::kLimit, "analysis stopped" + at_offset(op_start_) + ": " + message);
     return false;
 }
