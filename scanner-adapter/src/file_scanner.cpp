@@ -7,6 +7,7 @@ namespace aiops::scanner {
 namespace {
 
 constexpr std::size_t kHeadBytes = 16;
+constexpr std::size_t kLegacyTorchPickles = 5;
 
 std::string lower(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(),
@@ -175,7 +176,13 @@ FileReport scan_file(const std::string& path, ByteSource& source, const ScanLimi
     } else if (report.format == "safetensors") {
         report.findings = scan_safetensors(source, path, limits.formats);
     } else if (report.format == "pickle") {
-        report.findings = scan_pickle_source(source, path, limits);
+        ScanLimits pickle_limits = limits;
+        if (any_suffix(path, {".bin", ".pt", ".pth", ".ckpt"})) {
+            // Legacy (non-zip) torch.save: five pickles, then raw storage bytes.
+            pickle_limits.pickle.max_pickles = kLegacyTorchPickles;
+            pickle_limits.pickle.stop_after_max_pickles = true;
+        }
+        report.findings = scan_pickle_source(source, path, pickle_limits);
     }
     return report;
 }
