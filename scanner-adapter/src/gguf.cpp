@@ -52,12 +52,13 @@ constexpr std::array<GgmlType, 40> kGgmlTypes{{
     {0, 0},    {0, 0},    {256, 54}, {256, 66},  {0, 0},     {0, 0},     {0, 0},     {32, 17},
 }};
 
-constexpr std::array<std::string_view, 22> kTemplateGadgets{
-    "__class__", "__globals__",   "__builtins__", "__import__",       "__subclasses__",
-    "__mro__",   "__base__",      "__init__",     "__getattribute__", "__dict__",
-    "__code__",  "|attr",         "attr(",        "lipsum",           "cycler",
-    "joiner",    "popen",         "subprocess",   "os.system",        "eval(",
-    "exec(",     "import_module",
+// Jinja constructs that reach Python internals (`selectattr`/`namespace` are ordinary template
+// code).
+constexpr std::array<std::string_view, 21> kTemplateGadgets{
+    "__class__", "__globals__", "__builtins__",     "__import__", "__subclasses__", "__mro__",
+    "__base__",  "__init__",    "__getattribute__", "__dict__",   "__code__",       "|attr",
+    "lipsum",    "cycler",      "joiner",           "popen",      "subprocess",     "os.system",
+    "eval(",     "exec(",       "import_module",
 };
 
 std::optional<std::uint64_t> checked_mul(std::uint64_t left, std::uint64_t right,
@@ -113,6 +114,7 @@ private:
     void chat_template(const std::string& key, const std::string& text);
     bool tensor_infos();
     bool tensor_info();
+    void tensor_name(const std::string& name);
     std::optional<std::uint64_t> tensor_bytes(const std::string& name,
                                               const std::vector<std::uint64_t>& dims,
                                               std::uint32_t type);
@@ -390,11 +392,7 @@ bool GgufParser::tensor_infos() {
     return true;
 }
 
-bool GgufParser::tensor_info() {
-    std::string name;
-    if (!string(kMaxKeyBytes, "tensor name", &name)) {
-        return false;
-    }
+void GgufParser::tensor_name(const std::string& name) {
     if (name.size() > kMaxTensorName) {
         out_.add(kTensorRule, Severity::kMedium, "GGUF tensor name is too long",
                  std::to_string(name.size()) + " bytes > " + std::to_string(kMaxTensorName) +
@@ -404,6 +402,14 @@ bool GgufParser::tensor_info() {
         out_.add(kTensorRule, Severity::kHigh, "GGUF tensor " + printable(name) + " is duplicated",
                  "two tensor infos share a name; loaders pick different ones");
     }
+}
+
+bool GgufParser::tensor_info() {
+    std::string name;
+    if (!string(kMaxKeyBytes, "tensor name", &name)) {
+        return false;
+    }
+    tensor_name(name);
     const auto n_dims = take(reader_.u32());
     if (!n_dims) {
         return false;
@@ -412,8 +418,8 @@ bool GgufParser::tensor_info() {
         out_.add(kTensorRule, Severity::kHigh,
                  "GGUF tensor " + printable(name) + " has too many dims",
                  "n_dims " + std::to_string(*n_dims) +
-                     " > GGML_MAX_DIMS 4 (fixed-size ne[] "
-                     "arrays overflow in readers that trust it)");
+                     " > GGML_MAX_DIMS 4 (fixed-size ne[] arrays overflow in readers that trust "
+                     "it)");
         return false;
     }
     std::vector<std::uint64_t> dims;

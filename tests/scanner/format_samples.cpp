@@ -136,9 +136,12 @@ GgufFile benign_gguf() {
         gguf_kv("tokenizer.ggml.tokens", 9,
                 le32(8) + le64(3) + gguf_string("<s>") + gguf_string("</s>") + gguf_string("hi")),
         gguf_kv("tokenizer.ggml.scores", 9, le32(6) + le64(3) + le32(0) + le32(0) + le32(0)),
-        gguf_kv("tokenizer.chat_template", 8,
-                gguf_string("{% for message in messages %}<|{{ message['role'] }}|>"
-                            "{{ message['content'] }}{% endfor %}")),
+        gguf_kv(
+            "tokenizer.chat_template", 8,
+            gguf_string("{% set system = messages|selectattr('role', 'equalto', 'system')|list %}"
+                        "{% set ns = namespace(first=true) %}"
+                        "{% for message in messages %}<|{{ message['role'] }}|>"
+                        "{{ message['content'] }}{% endfor %}")),
     };
     // 4×3 F32 (48 bytes, padded to 64) then a Q8_0 block row of 32 (34 bytes).
     file.tensors = {gguf_tensor("token_embd.weight", {4, 3}, 0, 0),

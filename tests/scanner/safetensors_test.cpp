@@ -212,9 +212,9 @@ BOOST_AUTO_TEST_CASE(metadata_with_non_string_values_is_a_metadata_finding) {
     BOOST_TEST(aiops::testing::count_high(findings) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(a_million_bad_tensors_give_a_bounded_report) {
+BOOST_AUTO_TEST_CASE(two_hundred_bad_tensors_give_a_bounded_report) {
     std::string header = "{";
-    for (int index = 0; index < 2000; ++index) {
+    for (int index = 0; index < 200; ++index) {
         header +=
             "\"t" + std::to_string(index) + R"(":{"dtype":"U8","shape":[9],"data_offsets":[0,1]},)";
     }
