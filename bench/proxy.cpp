@@ -184,14 +184,15 @@ int run(const Options& options, const std::string& curl) {
         return 1;
     }
     std::string digest;
-    for (const auto& layer : json::parse(manifest->body)["layers"]) {
+    const auto parsed = json::parse(manifest->body);
+    for (const auto& layer : parsed["layers"]) {
         if (layer["size"].get<std::uint64_t>() == options.bytes) {
             digest = layer["digest"].get<std::string>();
         }
     }
     if (digest != registry_digest) {
-        std::fprintf(stderr, "digest mismatch: proxy %s, registry %s\n", digest.c_str(),
-                     registry_digest.c_str());
+        std::fprintf(stderr, "digest mismatch: proxy %s, registry %s\nmanifest: %s\n",
+                     digest.c_str(), registry_digest.c_str(), manifest->body.c_str());
         return 1;
     }
     const auto blob_path = "/v2/" + std::string(kRepo) + "/blobs/" + digest;
