@@ -26,13 +26,22 @@ Findings FindingCollector::take() {
             continue;
         }
         const auto more = std::to_string(count.seen - max_per_rule_);
+        std::string title = rule_id;
+        title += ": ";
+        title += more;
+        title += " more findings not listed";
+        std::string description = "the first ";
+        description += std::to_string(max_per_rule_);
+        description += ' ';
+        description += rule_id;
+        description += " findings are listed; ";
+        description += more;
+        description += " more were found in this file";
         findings_.push_back(Finding{.rule_id = rule_id,
                                     .severity = count.severity,
                                     .path = path_,
-                                    .title = rule_id + ": " + more + " more findings not listed",
-                                    .description = "the first " + std::to_string(max_per_rule_) +
-                                                   " " + rule_id + " findings are listed; " + more +
-                                                   " more were found in this file"});
+                                    .title = std::move(title),
+                                    .description = std::move(description)});
     }
     counts_.clear();
     return std::move(findings_);
