@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "aiops/common/encoding.h"
 #include "openapi_document.h"
 #include "registry_record.h"
 
@@ -18,21 +19,6 @@ namespace {
 
 constexpr const char* kRegistryPath = "/container_registry/([^/]+)";
 constexpr const char* kModelPath = "/models/([^/]+)";
-
-std::string url_encode(const std::string& text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char ch : text) {
-        if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-            out += static_cast<char>(ch);
-        } else {
-            out += '%';
-            out += kHex[ch >> 4];
-            out += kHex[ch & 0x0F];
-        }
-    }
-    return out;
-}
 
 // 200/201 with the record, or the error envelope.
 void write_result(httplib::Response& res, int status, const Result<json>& record) {
@@ -138,10 +124,11 @@ void CatalogApi::write_page(const Request& req, Response& res,
     if (!page.value().next_cursor.empty()) {
         const auto& cursor = page.value().next_cursor;
         res.set_header("X-Next-Cursor", cursor);
-        std::string next = req.path + "?cursor=" + url_encode(cursor);
+        std::string next = req.path + "?cursor=" + common::percent_encode(cursor, false);
         for (const char* param : {"limit", "sort"}) {
             if (req.has_param(param)) {
-                next += std::string("&") + param + "=" + url_encode(req.get_param_value(param));
+                next += std::string("&") + param + "=" +
+                        common::percent_encode(req.get_param_value(param), false);
             }
         }
         res.set_header("Link", "<" + next + ">; rel=\"next\"");

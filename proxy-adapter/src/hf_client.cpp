@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "aiops/common/encoding.h"
 #include "aiops/common/link_header.h"
 
 namespace aiops::proxy {
@@ -17,28 +18,6 @@ using common::Status;
 namespace {
 
 constexpr std::size_t kMaxErrorMessage = 300;
-
-bool is_unreserved(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
-std::string quote(std::string_view text, bool keep_slash) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(text.size());
-    for (const char c : text) {
-        if (is_unreserved(c) || (keep_slash && c == '/')) {
-            out += c;
-            continue;
-        }
-        const auto byte = static_cast<unsigned char>(c);
-        out += '%';
-        out += kHex[byte >> 4];
-        out += kHex[byte & 0x0F];
-    }
-    return out;
-}
 
 std::string clipped(std::string text) {
     if (text.size() > kMaxErrorMessage) {
@@ -73,8 +52,8 @@ void BandwidthLimiter::consume(std::size_t bytes) {
     }
 }
 
-std::string quote_segment(std::string_view text) { return quote(text, false); }
-std::string quote_path(std::string_view text) { return quote(text, true); }
+std::string quote_segment(std::string_view text) { return common::percent_encode(text, false); }
+std::string quote_path(std::string_view text) { return common::percent_encode(text, true); }
 
 Error hf_error(const HttpResponse& response, std::string_view what) {
     const auto code_header = response.header("X-Error-Code").value_or("");

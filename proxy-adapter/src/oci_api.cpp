@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "aiops/common/encoding.h"
 #include "aiops/common/log.h"
 #include "aiops/common/media_types.h"
 
@@ -86,25 +87,10 @@ Page paginate(const std::vector<std::string>& sorted, const Request& req, std::s
     return page;
 }
 
-std::string url_encode(std::string_view text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const char c : text) {
-        if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_' ||
-            c == '~' || c == '/') {
-            out += c;
-        } else {
-            out += '%';
-            out += kHex[static_cast<unsigned char>(c) >> 4];
-            out += kHex[static_cast<unsigned char>(c) & 0x0F];
-        }
-    }
-    return out;
-}
-
 void set_next_link(Response& res, const std::string& path, const Page& page) {
     if (page.more && !page.items.empty()) {
-        res.set_header("Link", "<" + path + "?last=" + url_encode(page.items.back()) +
+        res.set_header("Link", "<" + path +
+                                   "?last=" + common::percent_encode(page.items.back(), true) +
                                    "&n=" + std::to_string(page.n) + ">; rel=\"next\"");
     }
 }

@@ -55,6 +55,13 @@ BOOST_AUTO_TEST_CASE(base64url_round_trips_every_byte_without_padding) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(percent_encoding_keeps_only_unreserved_bytes_and_optionally_slashes) {
+    BOOST_TEST(common::percent_encode("refs/pr/1", false) == "refs%2Fpr%2F1");
+    BOOST_TEST(common::percent_encode("onnx/model file.onnx", true) == "onnx/model%20file.onnx");
+    BOOST_TEST(common::percent_encode("aZ09-._~", false) == "aZ09-._~");
+    BOOST_TEST(common::percent_encode("i:a&b=c\xff", false) == "i%3Aa%26b%3Dc%FF");
+}
+
 BOOST_AUTO_TEST_CASE(hmac_sha256_matches_rfc4231_case_2) {
     BOOST_TEST(hex(common::hmac_sha256("Jefe", "what do ya want for nothing?")) ==
                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
