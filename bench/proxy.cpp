@@ -46,26 +46,6 @@ struct Options {
     int rounds = 1;
 };
 
-std::optional<std::uint64_t> parse_size(const std::string& text) {
-    std::size_t used = 0;
-    std::uint64_t value = 0;
-    try {
-        value = std::stoull(text, &used);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-    const std::string suffix = text.substr(used);
-    const int shift = suffix.empty()  ? 0
-                      : suffix == "K" ? 10
-                      : suffix == "M" ? 20
-                      : suffix == "G" ? 30
-                                      : -1;
-    if (shift < 0 || value == 0 || value > (UINT64_MAX >> shift)) {
-        return std::nullopt;
-    }
-    return value << shift;
-}
-
 std::optional<Options> parse_options(int argc, char** argv) {
     Options options;
     for (int index = 1; index + 1 < argc; index += 2) {
@@ -84,17 +64,6 @@ std::optional<Options> parse_options(int argc, char** argv) {
         }
     }
     return argc % 2 == 1 ? std::optional<Options>(options) : std::nullopt;
-}
-
-std::uint64_t peak_rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.starts_with("VmHWM:")) {
-            return std::strtoull(line.c_str() + 6, nullptr, 10);
-        }
-    }
-    return 0;
 }
 
 // curl GET url → /dev/null; the wall time, or nullopt (with the reason printed) on failure.

@@ -57,27 +57,6 @@ struct Options {
     std::string digest;                   // client mode: blob digest
 };
 
-// "1073741824", "64M", "1G" → bytes.
-std::optional<std::uint64_t> parse_size(const std::string& text) {
-    std::size_t used = 0;
-    std::uint64_t value = 0;
-    try {
-        value = std::stoull(text, &used);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-    const std::string suffix = text.substr(used);
-    const int shift = suffix.empty()  ? 0
-                      : suffix == "K" ? 10
-                      : suffix == "M" ? 20
-                      : suffix == "G" ? 30
-                                      : -1;
-    if (shift < 0 || value == 0 || value > (UINT64_MAX >> shift)) {
-        return std::nullopt;
-    }
-    return value << shift;
-}
-
 // Applies one `--name=value` (or `--name value`, already joined) option.
 bool apply_option(Options& options, const std::string& name, const std::string& value) {
     if (name == "--bytes" || name == "--chunk-bytes") {
@@ -156,18 +135,6 @@ Result<std::unique_ptr<common::HttpClient>> make_http_client() {
     common::HttpClientSettings settings;
     settings.total_timeout = std::chrono::hours(1);  // a slow, loaded machine must not time out
     return common::HttpClient::create(std::move(settings));
-}
-
-// VmHWM (peak resident set) of this process, in KiB; 0 when unreadable.
-std::uint64_t peak_rss_kib() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.starts_with("VmHWM:")) {
-            return std::strtoull(line.c_str() + 6, nullptr, 10);
-        }
-    }
-    return 0;
 }
 
 // --mode=client: one verified get_blob into a sink that drops the bytes; prints

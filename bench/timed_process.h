@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,5 +23,11 @@ TimedRun run_timed(const std::vector<std::string>& argv);
 
 // Median of `values` (mean of the middle two for an even count); 0 for none.
 double median(std::vector<double> values);
+
+// "1073741824", "64M", "1G" (K/M/G suffixes, binary) → bytes; nullopt for 0, junk or overflow.
+std::optional<std::uint64_t> parse_size(const std::string& text);
+
+// VmHWM (peak resident set) of process `pid` ("self" when 0), in KiB; 0 when unreadable.
+std::uint64_t peak_rss_kib(int pid = 0);
 
 }  // namespace aiops::bench
