@@ -16,6 +16,7 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::size_t kScanPage = 500;
+constexpr std::ptrdiff_t kFetchBatch = 128;
 constexpr std::size_t kMaxIntersectSets = 16;
 
 Error invalid(const std::string& message) { return Error{ErrorCode::kInvalidInput, message}; }
@@ -96,18 +97,22 @@ Result<bool> for_each_match(common::Store& store, const CollectionSpec& spec, co
                             const std::optional<std::vector<std::string>>& ids,
                             const std::string& after_id, const std::function<bool(json&&)>& visit) {
     if (ids) {
-        for (auto it = std::upper_bound(ids->begin(), ids->end(), after_id); it != ids->end();
-             ++it) {
-            auto document = store.get(spec.collection, *it);
-            if (!document) {
-                if (document.error().code == ErrorCode::kNotFound) {
-                    continue;  // stale index member
+        // Candidates are fetched in batches (one store round trip each); stale index members
+        // (documents erased since) are simply absent from a batch.
+        auto it = std::upper_bound(ids->begin(), ids->end(), after_id);
+        while (it != ids->end()) {
+            const auto batch_end = it + std::min<std::ptrdiff_t>(kFetchBatch, ids->end() - it);
+            auto documents =
+                store.get_many(spec.collection, std::vector<std::string>(it, batch_end));
+            if (!documents) {
+                return documents.error();
+            }
+            for (auto& document : documents.value()) {
+                if (filter.matches(document.body) && !visit(std::move(document.body))) {
+                    return document.id != ids->back();
                 }
-                return document.error();
             }
-            if (filter.matches(document.value().body) && !visit(std::move(document.value().body))) {
-                return std::next(it) != ids->end();
-            }
+            it = batch_end;
         }
         return false;
     }

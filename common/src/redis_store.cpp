@@ -134,6 +134,32 @@ Result<Document> RedisStore::read_document(std::string_view collection, std::str
     return decode_document(std::string(id), reply->text);
 }
 
+Result<std::vector<Document>> RedisStore::read_documents(std::string_view collection,
+                                                         const std::vector<std::string>& ids) {
+    std::vector<std::string> args{"HMGET", key("doc", collection)};
+    args.insert(args.end(), ids.begin(), ids.end());
+    auto reply = client_.command(args);
+    if (!reply) {
+        return reply.error();
+    }
+    if (reply->kind != RedisValue::Kind::kArray || reply->elements.size() != ids.size()) {
+        return Error{ErrorCode::kInternal, "redis returned a malformed HMGET reply"};
+    }
+    std::vector<Document> documents;
+    for (std::size_t index = 0; index < ids.size(); ++index) {
+        const auto& element = reply->elements[index];
+        if (element.kind == RedisValue::Kind::kNil) {
+            continue;
+        }
+        auto document = decode_document(ids[index], element.text);
+        if (!document) {
+            return document.error();
+        }
+        documents.push_back(std::move(document).value());
+    }
+    return documents;
+}
+
 Status RedisStore::erase_document(std::string_view collection, std::string_view id) {
     auto reply =
         client_.eval(erase_, {key("doc", collection), key("ids", collection)}, {std::string(id)});

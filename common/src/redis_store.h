@@ -30,6 +30,8 @@ public:
 protected:
     Result<std::int64_t> write_document(const WriteRequest& request) override;
     Result<Document> read_document(std::string_view collection, std::string_view id) override;
+    Result<std::vector<Document>> read_documents(std::string_view collection,
+                                                 const std::vector<std::string>& ids) override;
     Status erase_document(std::string_view collection, std::string_view id) override;
     Result<ScanPage> scan_after(std::string_view collection, std::string_view after_id,
                                 std::size_t limit) override;

@@ -1,5 +1,7 @@
 #include "aiops/common/service.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <iostream>
 
@@ -7,7 +9,22 @@
 
 namespace aiops::common {
 
+namespace {
+
+// Request threads allocate and free many small JSON nodes per request. glibc's dynamic trim
+// threshold hands heap pages back to the kernel after every burst (madvise plus a TLB shootdown
+// on every core: ~10% of a catalog query's CPU in perf); fixed thresholds keep them. Setting the
+// trim threshold also freezes the mmap threshold, so that one is raised explicitly: response
+// buffers of a few hundred KiB stay on the heap instead of an mmap/munmap pair each.
+void tune_allocator() {
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
+}
+
+}  // namespace
+
 ServiceStart start_service(int argc, const char* const* argv, const ServiceInfo& info) {
+    tune_allocator();
     if (auto blocked = block_shutdown_signals(); !blocked) {
         return {std::nullopt, report_startup_error(info.name, blocked.error())};
     }
@@ -40,7 +57,6 @@ int serve_until_signal(Server& server) {
         std::_Exit(1);
     }
     return served ? 0 : 1;
-    return 0;
 }
 
 }  // namespace aiops::common

@@ -120,24 +120,75 @@ Result<std::int64_t> SqliteStore::write_locked(const WriteRequest& request) {
 }
 
 Result<Document> SqliteStore::read_document(std::string_view collection, std::string_view id) {
-    std::scoped_lock lock(mutex_);
-    auto query = db_.query("SELECT version, body FROM documents WHERE collection = ? AND id = ?",
-                           {collection, id});
-    if (!query) {
-        return query.error();
+    std::int64_t version = 0;
+    std::string text;
+    {
+        std::scoped_lock lock(mutex_);
+        auto query =
+            db_.query("SELECT version, body FROM documents WHERE collection = ? AND id = ?",
+                      {collection, id});
+        if (!query) {
+            return query.error();
+        }
+        auto row = query->next();
+        if (!row) {
+            return row.error();
+        }
+        if (!*row) {
+            return Error{ErrorCode::kNotFound, "document not found"};
+        }
+        version = query->int_at(0);
+        text = query->text_at(1);
     }
-    auto row = query->next();
-    if (!row) {
-        return row.error();
-    }
-    if (!*row) {
-        return Error{ErrorCode::kNotFound, "document not found"};
-    }
-    auto body = parse_stored(query->text_at(1));
+    auto body = parse_stored(text);  // outside the lock: readers parse in parallel
     if (!body) {
         return body.error();
     }
-    return Document{std::string(id), query->int_at(0), std::move(body).value()};
+    return Document{std::string(id), version, std::move(body).value()};
+}
+
+Result<std::vector<Document>> SqliteStore::read_documents(std::string_view collection,
+                                                          const std::vector<std::string>& ids) {
+    // One statement for any number of ids: the ids travel as a JSON array and json_each keeps
+    // their order (its key is the array index). Rows are copied out under the connection's lock
+    // and parsed after it, so readers parse in parallel.
+    const std::string id_array = nlohmann::json(ids).dump();
+    struct Row {
+        std::string id;
+        std::int64_t version = 0;
+        std::string body;
+    };
+    std::vector<Row> rows;
+    {
+        std::scoped_lock lock(mutex_);
+        auto query = db_.query(
+            "SELECT d.id, d.version, d.body FROM json_each(?) AS j JOIN documents AS d "
+            "ON d.collection = ? AND d.id = j.value ORDER BY j.key",
+            {id_array, collection});
+        if (!query) {
+            return query.error();
+        }
+        for (;;) {
+            auto row = query->next();
+            if (!row) {
+                return row.error();
+            }
+            if (!*row) {
+                break;
+            }
+            rows.push_back(Row{query->text_at(0), query->int_at(1), query->text_at(2)});
+        }
+    }
+    std::vector<Document> documents;
+    documents.reserve(rows.size());
+    for (auto& row : rows) {
+        auto body = parse_stored(row.body);
+        if (!body) {
+            return body.error();
+        }
+        documents.push_back(Document{std::move(row.id), row.version, std::move(body).value()});
+    }
+    return documents;
 }
 
 Status SqliteStore::erase_document(std::string_view collection, std::string_view id) {

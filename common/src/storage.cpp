@@ -133,6 +133,23 @@ Result<Document> Store::get(std::string_view collection, std::string_view id) {
     return read_document(collection, id);
 }
 
+Result<std::vector<Document>> Store::get_many(std::string_view collection,
+                                              const std::vector<std::string>& ids) {
+    if (ids.size() > kMaxScanLimit) {
+        return Error{ErrorCode::kInvalidInput,
+                     "get_many takes at most " + std::to_string(kMaxScanLimit) + " ids"};
+    }
+    for (const auto& id : ids) {
+        if (auto ok = check_pair(collection, id); !ok) {
+            return ok.error();
+        }
+    }
+    if (ids.empty()) {
+        return std::vector<Document>{};
+    }
+    return read_documents(collection, ids);
+}
+
 Status Store::erase(std::string_view collection, std::string_view id) {
     if (auto ok = check_pair(collection, id); !ok) {
         return ok;

@@ -74,6 +74,32 @@ BOOST_AUTO_TEST_CASE(get_and_erase_of_missing_document_are_not_found) {
     BOOST_TEST(store->erase("c", "missing").error().code == ErrorCode::kNotFound);
 }
 
+BOOST_AUTO_TEST_CASE(get_many_returns_present_documents_in_the_order_asked) {
+    BOOST_TEST(store->put("c", "b", {{"v", "b"}}).has_value());
+    BOOST_TEST(store->put("c", "a", {{"v", "a"}}).has_value());
+    BOOST_TEST(store->put("c", "a", {{"v", "a2"}}).has_value());
+    BOOST_TEST(store->put("other", "z", {{"v", "z"}}).has_value());
+
+    auto documents = store->get_many("c", {"b", "missing", "a", "z"});
+
+    BOOST_TEST_REQUIRE(documents.has_value());
+    BOOST_TEST_REQUIRE(documents->size() == 2U);
+    BOOST_TEST((*documents)[0].id == "b");
+    BOOST_TEST((*documents)[0].version == 1);
+    BOOST_TEST((*documents)[0].body["v"] == "b");
+    BOOST_TEST((*documents)[1].id == "a");
+    BOOST_TEST((*documents)[1].version == 2);
+    BOOST_TEST((*documents)[1].body["v"] == "a2");
+    BOOST_TEST(store->get_many("c", {}).value().empty());
+}
+
+BOOST_AUTO_TEST_CASE(get_many_rejects_invalid_ids_and_oversized_batches) {
+    BOOST_TEST(store->get_many("c", {"ok", ""}).error().code == ErrorCode::kInvalidInput);
+    BOOST_TEST(store->get_many("", {"ok"}).error().code == ErrorCode::kInvalidInput);
+    const std::vector<std::string> too_many(1001, "id");
+    BOOST_TEST(store->get_many("c", too_many).error().code == ErrorCode::kInvalidInput);
+}
+
 BOOST_AUTO_TEST_CASE(create_fails_with_conflict_when_document_exists) {
     BOOST_TEST(store->create("c", "a", {{"v", 1}}).value() == 1);
 

@@ -103,7 +103,11 @@ public:
     Result<std::int64_t> compare_and_set(std::string_view collection, std::string_view id,
                                          std::int64_t expected_version, const nlohmann::json& body);
     Result<Document> get(std::string_view collection, std::string_view id);  // kNotFound
-    Status erase(std::string_view collection, std::string_view id);          // kNotFound
+    // The documents among `ids` (0..1000) that exist, in the order of `ids`; absent ones are
+    // skipped. One backend round trip, for callers that resolve index sets to documents.
+    Result<std::vector<Document>> get_many(std::string_view collection,
+                                           const std::vector<std::string>& ids);
+    Status erase(std::string_view collection, std::string_view id);  // kNotFound
     // Up to `limit` (1..1000) documents with ids after `cursor` ("" = from the start). Paging
     // while others write never skips or repeats a document that exists throughout.
     Result<ScanPage> scan(std::string_view collection, std::string_view cursor, std::size_t limit);
@@ -144,6 +148,8 @@ protected:
     // Backends implement these; inputs are already validated.
     virtual Result<std::int64_t> write_document(const WriteRequest& request) = 0;
     virtual Result<Document> read_document(std::string_view collection, std::string_view id) = 0;
+    virtual Result<std::vector<Document>> read_documents(std::string_view collection,
+                                                         const std::vector<std::string>& ids) = 0;
     virtual Status erase_document(std::string_view collection, std::string_view id) = 0;
     virtual Result<ScanPage> scan_after(std::string_view collection, std::string_view after_id,
                                         std::size_t limit) = 0;
