@@ -81,23 +81,6 @@ Error registry_error(const HttpResponse& response, std::string_view what) {
     return Error{code_for_status(response.status, detail), message};
 }
 
-std::string percent_encode(std::string_view text) {
-    static constexpr std::string_view kHex = "0123456789ABCDEF";
-    std::string out;
-    for (const char character : text) {
-        const auto byte = static_cast<unsigned char>(character);
-        if (std::isalnum(byte) != 0 || character == '-' || character == '_' || character == '.' ||
-            character == '~') {
-            out.push_back(character);
-            continue;
-        }
-        out.push_back('%');
-        out.push_back(kHex[byte >> 4U]);
-        out.push_back(kHex[byte & 0x0FU]);
-    }
-    return out;
-}
-
 RegistryAuth::RegistryAuth(HttpClient& http, const RegistryClientSettings& settings)
     : http_(http),
       base_url_(settings.base_url),

@@ -25,8 +25,6 @@ inline constexpr std::string_view kCatalogScope = "registry:catalog:*";
 // The Error for a non-2xx registry response; `what` names the operation ("manifest GET").
 Error registry_error(const HttpResponse& response, std::string_view what);
 
-std::string percent_encode(std::string_view text);
-
 // Learns how the registry authenticates (one unauthenticated GET /v2/), then attaches
 // Basic or Bearer credentials per request. Bearer tokens are cached per scope set until
 // expires_in minus a margin; a 401 on a cached token triggers one refetch and one resend.

@@ -38,6 +38,7 @@ public:
 
     int status() const { return status_; }
     bool wrong_range() const { return wrong_range_; }
+    bool whole() const { return whole_; }
     std::string take() { return std::move(bytes_); }
 
 private:
@@ -121,11 +122,20 @@ Result<std::string> RegistryClient::fetch_blob(std::string_view repository, cons
 Result<std::string> RegistryClient::read_blob_range(std::string_view repository,
                                                     const Digest& digest, std::uint64_t offset,
                                                     std::uint64_t length) {
+    auto read = read_blob_range_or_whole(repository, digest, offset, length);
+    if (!read) {
+        return read.error();
+    }
+    return std::move(read->bytes);
+}
+
+Result<RegistryClient::RangeRead> RegistryClient::read_blob_range_or_whole(
+    std::string_view repository, const Digest& digest, std::uint64_t offset, std::uint64_t length) {
     if (auto valid = check_repository(repository); !valid) {
         return valid.error();
     }
     if (length == 0) {
-        return std::string();
+        return RangeRead{};
     }
     if (length > impl_->settings.max_range_bytes || offset > UINT64_MAX - length) {
         return Error{ErrorCode::kInvalidInput, "range too large"};
@@ -146,7 +156,8 @@ Result<std::string> RegistryClient::read_blob_range(std::string_view repository,
     if (collector.wrong_range()) {
         return Error{ErrorCode::kUpstream, "blob range GET: 206 without a matching Content-Range"};
     }
-    return collector.take();
+    const bool ignored = collector.whole();
+    return RangeRead{collector.take(), ignored};
 }
 
 }  // namespace aiops::common

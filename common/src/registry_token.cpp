@@ -1,6 +1,7 @@
 // RegistryAuth's challenge discovery and Docker token flow (the Bearer half of registry_auth.h).
 #include <utility>
 
+#include "aiops/common/encoding.h"
 #include "aiops/common/json.h"
 #include "aiops/common/www_authenticate.h"
 #include "registry_auth.h"
@@ -147,7 +148,7 @@ Result<RegistryAuth::CachedToken> RegistryAuth::fetch_token(const Challenge& cha
     request.url = challenge.realm;
     char separator = challenge.realm.find('?') == std::string::npos ? '?' : '&';
     const auto add_query = [&](std::string_view name, std::string_view value) {
-        request.url += separator + std::string(name) + "=" + percent_encode(value);
+        request.url += separator + std::string(name) + "=" + percent_encode(value, false);
         separator = '&';
     };
     if (!challenge.service.empty()) {

@@ -1,4 +1,5 @@
 // RegistryClient writes: blob uploads (monolithic, chunked, cross-repository mount), manifest PUT.
+#include "aiops/common/encoding.h"
 #include "aiops/common/oci.h"
 #include "aiops/common/registry_client.h"
 #include "registry_client_impl.h"
@@ -10,7 +11,7 @@ constexpr std::string_view kOctetStream = "application/octet-stream";
 
 std::string with_digest(const std::string& location, const Digest& digest) {
     const char separator = location.find('?') == std::string::npos ? '?' : '&';
-    return location + separator + "digest=" + percent_encode(digest.str());
+    return location + separator + "digest=" + percent_encode(digest.str(), false);
 }
 
 // The upload URL from a 202's Location header, checked to stay on the registry's origin.
@@ -182,8 +183,8 @@ Result<bool> RegistryClient::mount_blob(std::string_view repository, const Diges
     if (auto valid = check_repository(from_repository); !valid) {
         return valid.error();
     }
-    const std::string query =
-        "?mount=" + percent_encode(digest.str()) + "&from=" + percent_encode(from_repository);
+    const std::string query = "?mount=" + percent_encode(digest.str(), false) +
+                              "&from=" + percent_encode(from_repository, false);
     auto response = start_upload(*impl_, repository, query,
                                  {push_scope(repository), pull_scope(from_repository)});
     if (!response) {

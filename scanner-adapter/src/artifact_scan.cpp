@@ -189,7 +189,8 @@ void scan_raw_layer(common::RegistryClient& client, const std::string& repositor
                      "model root (modctl joins it unchecked)."},
                 digest);
     }
-    RegistryBlobSource source(client, repository, layer.digest, layer.size);
+    RegistryBlobSource source(client, repository, layer.digest, layer.size, settings.spool_dir,
+                              settings.max_spool_bytes);
     auto report = scan_file(path.empty() ? digest : path, source, settings.limits);
     scan.bytes_read += source.bytes_read();
     scan.files.push_back({report.path, digest, report.format, layer.size, digest});
@@ -200,11 +201,14 @@ void scan_raw_layer(common::RegistryClient& client, const std::string& repositor
 
 RegistryBlobSource::RegistryBlobSource(common::RegistryClient& client, std::string repository,
                                        common::Digest digest, std::uint64_t size,
-                                       std::size_t block_bytes)
+                                       std::filesystem::path spool_dir,
+                                       std::uint64_t max_spool_bytes, std::size_t block_bytes)
     : client_(client),
       repository_(std::move(repository)),
       digest_(std::move(digest)),
       size_(size),
+      spool_dir_(std::move(spool_dir)),
+      max_spool_bytes_(max_spool_bytes),
       block_bytes_(block_bytes) {}
 
 Result<std::size_t> RegistryBlobSource::read(std::uint64_t offset, char* buffer,
@@ -214,26 +218,67 @@ Result<std::size_t> RegistryBlobSource::read(std::uint64_t offset, char* buffer,
     }
     const bool cached =
         !block_.empty() && offset >= block_offset_ && offset < block_offset_ + block_.size();
+    if (!cached && range_ignored_ && !spool_) {
+        if (auto spooled = spool_whole_blob(); !spooled) {
+            return spooled.error();
+        }
+    }
+    if (!cached && spool_) {
+        return spool_->read(offset, buffer, length);
+    }
     if (!cached) {
         const std::uint64_t start = offset - offset % block_bytes_;
         // A large read goes out as one range; small ones are rounded up to a block.
         const std::uint64_t want = std::max<std::uint64_t>(block_bytes_, offset - start + length);
-        auto bytes = client_.read_blob_range(repository_, digest_, start,
-                                             std::min<std::uint64_t>(want, size_ - start));
-        if (!bytes) {
-            return bytes.error();
+        auto read = client_.read_blob_range_or_whole(repository_, digest_, start,
+                                                     std::min<std::uint64_t>(want, size_ - start));
+        if (!read) {
+            return read.error();
         }
-        if (bytes->empty()) {
+        if (read->bytes.empty()) {
             return std::size_t{0};
         }
-        bytes_read_ += bytes->size();
-        block_ = std::move(*bytes);
+        // A 200 streamed everything before `start` too (skipped, but it crossed the network).
+        bytes_read_ += read->bytes.size() + (read->range_ignored ? start : 0);
+        range_ignored_ = read->range_ignored;
+        block_ = std::move(read->bytes);
         block_offset_ = start;
     }
     const auto within = static_cast<std::size_t>(offset - block_offset_);
     const auto count = std::min(length, block_.size() - within);
     std::memcpy(buffer, block_.data() + within, count);
     return count;
+}
+
+Status RegistryBlobSource::spool_whole_blob() {
+    if (size_ > max_spool_bytes_) {
+        return Error{ErrorCode::kTooLarge, "the registry ignores Range requests and blob " +
+                                               digest_.str() + " (" + std::to_string(size_) +
+                                               " bytes) exceeds the spool limit (" +
+                                               std::to_string(max_spool_bytes_) + " bytes)"};
+    }
+    TempFile spool(spool_dir_);
+    if (!spool.ok()) {
+        return Error{ErrorCode::kInternal, "cannot create a spool file in " + spool_dir_.string()};
+    }
+    bool written = true;
+    auto received = client_.get_blob(repository_, digest_, [&](std::string_view chunk) {
+        written = spool.write(chunk.data(), chunk.size());
+        return written;
+    });
+    if (!received) {
+        return received.error();
+    }
+    if (!written) {
+        return Error{ErrorCode::kInternal, "cannot write the spool file in " + spool_dir_.string()};
+    }
+    bytes_read_ += *received;
+    auto opened = FileSource::open(spool.path());  // its own descriptor outlives the unlink
+    if (!opened) {
+        return opened.error();
+    }
+    spool_ = std::move(opened).value();
+    return {};
 }
 
 Result<std::unique_ptr<FileSource>> FileSource::open(const std::filesystem::path& path) {

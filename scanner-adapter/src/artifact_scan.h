@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,25 +25,36 @@
 namespace aiops::scanner {
 
 // Reads a registry blob with Range requests, `block_bytes` at a time, keeping the last block.
+// When the registry turns out to ignore Range (a 200 with the whole blob: Harbor proxy-cache
+// projects), the next read that misses the block streams the blob once into a spool file in
+// `spool_dir` (digest verified; kTooLarge past `max_spool_bytes`) and serves every later read
+// from it, instead of re-downloading the blob's head for each range.
 class RegistryBlobSource final : public ByteSource {
 public:
     RegistryBlobSource(common::RegistryClient& client, std::string repository,
-                       common::Digest digest, std::uint64_t size,
-                       std::size_t block_bytes = 256U << 10);
+                       common::Digest digest, std::uint64_t size, std::filesystem::path spool_dir,
+                       std::uint64_t max_spool_bytes, std::size_t block_bytes = 256U << 10);
     std::uint64_t size() const override { return size_; }
     common::Result<std::size_t> read(std::uint64_t offset, char* buffer,
                                      std::size_t length) override;
     std::uint64_t bytes_read() const override { return bytes_read_; }
+    bool spooled() const { return spool_ != nullptr; }
 
 private:
+    common::Status spool_whole_blob();
+
     common::RegistryClient& client_;
     std::string repository_;
     common::Digest digest_;
     std::uint64_t size_;
+    std::filesystem::path spool_dir_;
+    std::uint64_t max_spool_bytes_;
     std::size_t block_bytes_;
     std::uint64_t block_offset_ = 0;
     std::string block_;
     std::uint64_t bytes_read_ = 0;
+    bool range_ignored_ = false;
+    std::unique_ptr<ByteSource> spool_;  // the whole blob, once range_ignored_ made it worth it
 };
 
 // A local file (spooled tar entries), read with pread.

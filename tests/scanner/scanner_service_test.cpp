@@ -18,9 +18,11 @@
 #include "aiops/common/registry_client.h"
 #include "fixtures/oci_artifact.h"
 #include "fixtures/process.h"
+#include "fixtures/registry_front.h"
 #include "fixtures/registry_server.h"
 #include "fixtures/temp_dir.h"
 #include "fixtures/token_issuer.h"
+#include "format_samples.h"
 
 namespace common = aiops::common;
 namespace fixtures = aiops::testing;
@@ -117,6 +119,27 @@ fixtures::BuiltArtifact image_artifact() {
         R"({"architecture":"amd64","os":"linux"})");
 }
 
+// A PyTorch zip checkpoint whose data.pkl runs posix.system, behind a 3 MiB storage member: the
+// analysers read the end of central directory, the directory, then the pickle — several ranges
+// far apart, each more than a block (256 KiB) away from the others.
+fixtures::BuiltArtifact padded_torch_artifact() {
+    using common::modelpack::LayerKind;
+    std::string storage(3U << 20, '\0');
+    for (std::size_t index = 0; index < storage.size(); ++index) {
+        storage[index] = static_cast<char>((index * 2654435761U) >> 13);
+    }
+    const auto checkpoint =
+        fixtures::zip_file({fixtures::stored_entry("archive/data/0", storage),
+                            fixtures::stored_entry("archive/version", "3\n"),
+                            fixtures::stored_entry("archive/data.pkl", malicious_pickle())});
+    const auto& names = common::modelpack::names(common::modelpack::Naming::kCncf);
+    return fixtures::build_artifact(
+        {{layer_type(LayerKind::kWeight), checkpoint, filepath("pytorch_model.bin")}},
+        std::string(names.manifest_artifact_type), std::string(names.config),
+        R"({"descriptor":{"name":"padded"},"config":{"format":"pytorch"},)"
+        R"("modelfs":{"type":"layers","diffIds":["sha256:00"]}})");
+}
+
 struct Reply {
     int status = 0;
     std::string body;
@@ -188,27 +211,29 @@ struct ScannerFixture {
     }
 
     std::string scan_request(const std::string& repository, const common::Digest& digest,
-                             const std::string& authorization) const {
-        return json{
-            {"registry",
-             {{"url", registry.url()}, {"authorization", authorization}, {"insecure", false}}},
-            {"artifact",
-             {{"repository", repository},
-              {"tag", ""},
-              {"digest", digest.str()},
-              {"mime_type", "application/vnd.oci.image.manifest.v1+json"},
-              {"size", 1234}}},
-            {"enabled_capabilities",
-             json::array({{{"type", "vulnerability"},
-                           {"produces_mime_types", json::array({kGenericReport})},
-                           {"parameters", nullptr}}})}}
+                             const std::string& authorization,
+                             const std::string& registry_url = "") const {
+        return json{{"registry",
+                     {{"url", registry_url.empty() ? registry.url() : registry_url},
+                      {"authorization", authorization},
+                      {"insecure", false}}},
+                    {"artifact",
+                     {{"repository", repository},
+                      {"tag", ""},
+                      {"digest", digest.str()},
+                      {"mime_type", "application/vnd.oci.image.manifest.v1+json"},
+                      {"size", 1234}}},
+                    {"enabled_capabilities",
+                     json::array({{{"type", "vulnerability"},
+                                   {"produces_mime_types", json::array({kGenericReport})},
+                                   {"parameters", nullptr}}})}}
             .dump();
     }
 
     std::string submit(const std::string& repository, const common::Digest& digest,
-                       const std::string& authorization) {
+                       const std::string& authorization, const std::string& registry_url = "") {
         const auto reply = call("POST", "/api/v1/scan", kResponseMime,
-                                scan_request(repository, digest, authorization));
+                                scan_request(repository, digest, authorization, registry_url));
         BOOST_REQUIRE_MESSAGE(reply.status == 202, reply.body);
         return json::parse(reply.body).at("id").get<std::string>();
     }
@@ -398,6 +423,71 @@ BOOST_AUTO_TEST_CASE(twenty_concurrent_scans_all_complete) {
     }
 
     BOOST_TEST(complete.load() == 20);
+}
+
+BOOST_AUTO_TEST_CASE(a_registry_that_ignores_range_is_read_once_not_once_per_range) {
+    ScannerFixture f;
+    const auto artifact = padded_torch_artifact();
+    const auto digest = f.push("models/padded", artifact);
+    fixtures::RegistryFront proxy_cache(f.registry.port(),
+                                        fixtures::RegistryFront::Mode::kIgnoreRange);
+
+    const auto id = f.submit("models/padded", digest, f.robot_basic, proxy_cache.url());
+    const auto reply = f.poll(id, kGenericReport);
+    const auto findings = f.call("GET", "/api/v1/scan/" + id + "/findings", "application/json");
+    const auto rich = json::parse(findings.body);
+
+    BOOST_REQUIRE_MESSAGE(reply.status == 200, reply.body);
+    BOOST_TEST(has_rule(json::parse(reply.body), "pytorch_model.bin!archive/data.pkl",
+                        "AIMS-PICKLE-EXEC", "Critical"));
+    BOOST_TEST(proxy_cache.ranged_requests_answered_whole() >= 1);
+    // The first ranged read streams the blob to its end (the EOCD is last), then the blob is
+    // spooled once: about two copies, not one per range read.
+    const auto layer_bytes = artifact.manifest.layers.at(0).size;
+    BOOST_TEST(rich["bytes_read"].get<std::uint64_t>() <= 2 * layer_bytes + (64U << 10));
+}
+
+BOOST_AUTO_TEST_CASE(blobs_redirected_to_storage_are_fetched_without_the_registry_credential) {
+    ScannerFixture f;
+    const auto digest = f.push("models/tiny", model_artifact());
+    fixtures::RegistryFront storage_backed(f.registry.port(),
+                                           fixtures::RegistryFront::Mode::kRedirectBlobs);
+
+    const auto id = f.submit("models/tiny", digest, f.robot_basic, storage_backed.url());
+    const auto reply = f.poll(id, kGenericReport);
+
+    BOOST_REQUIRE_MESSAGE(reply.status == 200, reply.body);
+    const auto report = json::parse(reply.body);
+    BOOST_TEST(has_rule(report, "pytorch_model.bin", "AIMS-PICKLE-EXEC", "Critical"));
+    BOOST_TEST(storage_backed.redirects() >= 3);
+    BOOST_TEST(storage_backed.storage_gets() >= 3);
+    BOOST_TEST(storage_backed.storage_requests_with_authorization() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(an_expired_registry_token_is_replaced_and_the_scan_completes) {
+    ScannerFixture f;
+    const auto digest = f.push("models/tiny", model_artifact());
+    const int granted_before = f.issuer.granted();
+    f.issuer.issue_expired(1);
+
+    const auto id = f.submit("models/tiny", digest, f.robot_basic);
+    const auto reply = f.poll(id, kGenericReport);
+
+    BOOST_REQUIRE_MESSAGE(reply.status == 200, reply.body);
+    BOOST_TEST(json::parse(reply.body)["severity"] == "Critical");
+    BOOST_TEST(f.issuer.granted() >= granted_before + 2);  // the expired one, then a fresh one
+}
+
+BOOST_AUTO_TEST_CASE(a_token_service_issuing_only_expired_tokens_fails_the_scan_clearly) {
+    ScannerFixture f;
+    const auto digest = f.push("models/tiny", model_artifact());
+    f.issuer.issue_expired(1000);
+
+    const auto id = f.submit("models/tiny", digest, f.robot_basic);
+    const auto reply = f.poll(id, kGenericReport);
+
+    BOOST_TEST(reply.status == 500);
+    BOOST_TEST(reply.body.find("401") != std::string::npos, reply.body);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -100,6 +100,14 @@ public:
     // Range and answers 200 is read only up to offset + length, then the transfer is aborted.
     Result<std::string> read_blob_range(std::string_view repository, const Digest& digest,
                                         std::uint64_t offset, std::uint64_t length);
+    // The same, saying whether the server ignored Range (Harbor proxy-cache projects do): a
+    // caller about to read many ranges of that blob is better off streaming it once.
+    struct RangeRead {
+        std::string bytes{};
+        bool range_ignored = false;
+    };
+    Result<RangeRead> read_blob_range_or_whole(std::string_view repository, const Digest& digest,
+                                               std::uint64_t offset, std::uint64_t length);
 
     // All tags / repositories, following Link rel="next"; page_size sets `n`.
     Result<std::vector<std::string>> list_tags(std::string_view repository,
