@@ -9,6 +9,7 @@ namespace aiops::common {
 namespace {
 
 constexpr std::size_t kDiscardLimit = 64U << 10;  // body bytes read from a redirect/retry answer
+constexpr long kReceiveBufferBytes = 256L << 10;  // CURLOPT_BUFFERSIZE (curl default 16 KiB)
 
 struct SlistDeleter {
     void operator()(curl_slist* list) const { curl_slist_free_all(list); }
@@ -397,6 +398,8 @@ HopResult perform_hop(CURL* handle, const HttpClientSettings& settings, const Ht
     options.set(CURLOPT_HEADERDATA, static_cast<void*>(&transfer));
     options.set(CURLOPT_WRITEFUNCTION, &on_body);
     options.set(CURLOPT_WRITEDATA, static_cast<void*>(&transfer));
+    // Large receive buffer: blobs arrive in fewer, bigger callbacks (hashing, cache writes).
+    options.set(CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
     if (request.range) {
         options.set(CURLOPT_RANGE, range.c_str());
     }
