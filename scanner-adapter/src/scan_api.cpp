@@ -37,6 +37,17 @@ void write_json_as(Response& res, int status, const json& body, const char* cont
     res.set_content(body.dump(), content_type);
 }
 
+// Errors carry the API's error MIME type and {"error":{"message"}} (plus our stable code), which
+// Harbor shows; `status` overrides the code's usual status (422, 501 as the spec asks).
+void write_scanner_error(Response& res, const common::Error& error, int status = 0) {
+    common::write_error(res, error);
+    if (status != 0) {
+        res.status = status;
+    }
+    res.headers.erase("Content-Type");
+    res.set_content(common::error_body(error).dump(), kErrorMime);
+}
+
 }  // namespace
 
 ScanApi::ScanApi(ScanService& service, ScanApiSettings settings)
@@ -90,18 +101,16 @@ void ScanApi::add_routes(common::Server& server) {
 void ScanApi::scan(const Request& req, Response& res) {
     auto body = common::parse_json(req.body, settings_.json_limits);
     if (!body) {
-        return common::write_error(res, body.error());
+        return write_scanner_error(res, body.error());
     }
     auto request = parse_scan_request(*body);
     if (!request) {
         // The spec: 400 for malformed JSON, 422 for a well-formed request with invalid fields.
-        res.status = 422;
-        res.set_content(common::error_body(request.error()).dump(), "application/json");
-        return;
+        return write_scanner_error(res, request.error(), 422);
     }
     auto id = service_.submit(*request);
     if (!id) {
-        return common::write_error(res, id.error());
+        return write_scanner_error(res, id.error());
     }
     write_json_as(res, 202, {{"id", *id}}, kScanResponseMime);
 }
@@ -109,7 +118,7 @@ void ScanApi::scan(const Request& req, Response& res) {
 void ScanApi::report(const Request& req, Response& res, const std::string& id) {
     auto record = service_.get(id);
     if (!record) {
-        return common::write_error(res, record.error());
+        return write_scanner_error(res, record.error());
     }
     if (record->status == ScanStatus::kQueued || record->status == ScanStatus::kRunning) {
         res.status = 302;
@@ -118,22 +127,18 @@ void ScanApi::report(const Request& req, Response& res, const std::string& id) {
         return;
     }
     if (record->status == ScanStatus::kFailed) {
-        return common::write_error(res, {ErrorCode::kInternal, record->error});
+        return write_scanner_error(res, {ErrorCode::kInternal, record->error});
     }
     const auto& reports = record->reports;
     if (accepts(req, kSbomReportMime)) {
         const auto wanted = req.get_param_value("sbom_media_type");
         if (wanted.empty()) {
-            return common::write_error(
+            return write_scanner_error(
                 res, {ErrorCode::kInvalidInput, "sbom_media_type is required for SBOM reports"});
         }
         if (wanted != kSpdxMime && wanted != kCycloneDxMime) {
-            res.status = 501;
-            res.set_content(common::error_body({ErrorCode::kUnsupportedMedia,
-                                                "unsupported sbom_media_type " + wanted})
-                                .dump(),
-                            "application/json");
-            return;
+            return write_scanner_error(
+                res, {ErrorCode::kUnsupportedMedia, "unsupported sbom_media_type " + wanted}, 501);
         }
         const auto& harbor = reports["harbor"];
         const json sbom{{"generated_at", harbor.value("generated_at", "")},
@@ -149,21 +154,19 @@ void ScanApi::report(const Request& req, Response& res, const std::string& id) {
             return write_json_as(res, 200, reports["harbor"], mime);
         }
     }
-    res.status = 501;
-    res.set_content(common::error_body({ErrorCode::kUnsupportedMedia,
-                                        "Accept names no report type this scanner produces"})
-                        .dump(),
-                    "application/json");
+    write_scanner_error(
+        res, {ErrorCode::kUnsupportedMedia, "Accept names no report type this scanner produces"},
+        501);
 }
 
 void ScanApi::extra_report(Response& res, const std::string& id, const char* which,
                            const char* content_type) {
     auto record = service_.get(id);
     if (!record) {
-        return common::write_error(res, record.error());
+        return write_scanner_error(res, record.error());
     }
     if (record->status == ScanStatus::kFailed) {
-        return common::write_error(res, {ErrorCode::kInternal, record->error});
+        return write_scanner_error(res, {ErrorCode::kInternal, record->error});
     }
     if (record->status != ScanStatus::kDone) {
         res.status = 302;

@@ -17,6 +17,7 @@ namespace aiops::scanner {
 
 inline constexpr const char* kMetadataMime =
     "application/vnd.scanner.adapter.metadata+json; version=1.0";
+inline constexpr const char* kErrorMime = "application/vnd.scanner.adapter.error+json; version=1.0";
 inline constexpr const char* kScanResponseMime =
     "application/vnd.scanner.adapter.scan.response+json; version=1.0";
 inline constexpr const char* kHarborReportMime =
