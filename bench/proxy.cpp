@@ -58,7 +58,9 @@ std::optional<std::vector<std::uint64_t>> parse_rates(const std::string& text) {
     std::size_t start = 0;
     while (start <= text.size()) {
         const auto comma = std::min(text.find(',', start), text.size());
-        auto rate = parse_size(text.substr(start, comma - start));
+        const auto item = text.substr(start, comma - start);
+        auto rate =
+            item == "0" ? std::optional<std::uint64_t>(0) : parse_size(item);  // 0 = unpaced
         if (!rate) {
             return std::nullopt;
         }
