@@ -34,9 +34,19 @@ int main(int argc, char** argv) {
     settings.artifact.licenses.warn = config.get_string_list("licenses.warn", {});
     settings.http.ca_file = config.get_string("registry.ca_file", "");
     settings.http.total_timeout = std::chrono::minutes(30);
+    settings.delegate.url = config.get_string("delegate.url", "");
+    settings.delegate.authorization = config.get_secret("delegate.authorization");
+    settings.delegate.required = config.get_bool("delegate.required", true);
     scanner::ScanApiSettings api_settings;
     api_settings.refresh_after_s =
         static_cast<int>(config.get_int("scan.refresh_after_s", 5, 1, 127));
+    const auto& delegate_url = settings.delegate.url;
+    if (!delegate_url.empty() && !delegate_url.starts_with("http://") &&
+        !delegate_url.starts_with("https://")) {
+        return common::report_startup_error(
+            info.name, {common::ErrorCode::kInvalidInput,
+                        "delegate.url must be an http(s) URL, got '" + delegate_url + "'"});
+    }
     if (auto valid = config.finish(); !valid) {
         return common::report_startup_error(info.name, valid.error());
     }

@@ -18,6 +18,8 @@ namespace aiops::scanner {
 inline constexpr const char* kMetadataMime =
     "application/vnd.scanner.adapter.metadata+json; version=1.0";
 inline constexpr const char* kErrorMime = "application/vnd.scanner.adapter.error+json; version=1.0";
+inline constexpr const char* kScanRequestMime =
+    "application/vnd.scanner.adapter.scan.request+json; version=1.0";
 inline constexpr const char* kScanResponseMime =
     "application/vnd.scanner.adapter.scan.response+json; version=1.0";
 inline constexpr const char* kHarborReportMime =

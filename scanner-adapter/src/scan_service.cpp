@@ -3,6 +3,7 @@
 #include "aiops/common/digest.h"
 #include "aiops/common/http_server.h"
 #include "aiops/common/log.h"
+#include "aiops/common/media_types.h"
 #include "aiops/common/registry_client.h"
 
 namespace aiops::scanner {
@@ -208,6 +209,36 @@ void ScanService::work() {
     }
 }
 
+// The delegate's report for an image; an optional delegate's failure becomes an Unknown item
+// in a report of our own making, a required one's fails the scan.
+Result<json> ScanService::delegate_scan(common::HttpClient& http, const json& payload,
+                                        const ArtifactRef& artifact,
+                                        std::chrono::steady_clock::time_point started) {
+    Delegate delegate(http, settings_.delegate);
+    auto report =
+        delegate.scan(payload.value("registry_url", ""), payload.value("authorization", ""),
+                      artifact, started + settings_.deadline, stopping_);
+    if (report) {
+        return report;
+    }
+    common::log::warn("delegate scan failed",
+                      {{"delegate", settings_.delegate.url}, {"error", report.error().message}});
+    if (settings_.delegate.required) {
+        return Error{report.error().code, report.error().message};
+    }
+    return json{{"severity", "Unknown"},
+                {"vulnerabilities",
+                 json::array({{{"id", "AIMS-DELEGATE-FAILED"},
+                               {"package", "delegate scanner"},
+                               {"version", artifact.digest},
+                               {"fix_version", ""},
+                               {"severity", "Unknown"},
+                               {"description", "The delegate scanner " + settings_.delegate.url +
+                                                   " did not report: " + report.error().message +
+                                                   ". This report has no CVE findings."},
+                               {"links", json::array()}}})}};
+}
+
 void ScanService::run_job(const common::Job& job) {
     const auto& payload = job.payload;
     auto record = get(payload.value("id", ""));
@@ -236,13 +267,27 @@ void ScanService::run_job(const common::Job& job) {
                                       settings_.artifact)
                       : Result<ArtifactScan>(client.error());
     }
+    std::optional<json> delegated;
+    if (scan && http && !settings_.delegate.url.empty() &&
+        !common::modelpack::naming_of(scan->artifact_type)) {
+        auto outcome = delegate_scan(**http, payload, artifact, started);
+        if (!outcome) {
+            scan = outcome.error();
+        } else {
+            delegated = std::move(*outcome);
+        }
+    }
     const auto seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (scan) {
         const auto generated = now_text();
         record->status = ScanStatus::kDone;
+        auto harbor = harbor_vulnerability_report(*scan, artifact, settings_.scanner, generated);
+        if (delegated) {
+            merge_vulnerability_reports(harbor, *delegated);
+        }
         record->reports = {
-            {"harbor", harbor_vulnerability_report(*scan, artifact, settings_.scanner, generated)},
+            {"harbor", std::move(harbor)},
             {"findings", findings_report(*scan, artifact, settings_.scanner, generated)},
             {"spdx", spdx_document(*scan, artifact, settings_.scanner, generated)},
             {"cyclonedx", cyclonedx_mlbom(*scan, artifact, settings_.scanner, generated)}};

@@ -14,6 +14,7 @@
 #include "aiops/common/result.h"
 #include "aiops/common/storage.h"
 #include "artifact_scan.h"
+#include "delegate.h"
 #include "reports.h"
 
 // Durable scan jobs: POST /scan stores a scan record and enqueues a job in the foundation Store
@@ -50,6 +51,7 @@ struct ScanServiceSettings {
     ScannerInfo scanner;
     // Outbound registry calls (connect/total timeouts, TLS); the URL guard comes from main.
     common::HttpClientSettings http;
+    DelegateSettings delegate;  // url empty: no delegation
 };
 
 class ScanService {
@@ -71,6 +73,10 @@ public:
 private:
     void work();
     void run_job(const common::Job& job);
+    common::Result<nlohmann::json> delegate_scan(common::HttpClient& http,
+                                                 const nlohmann::json& payload,
+                                                 const ArtifactRef& artifact,
+                                                 std::chrono::steady_clock::time_point started);
     common::Status save(const ScanRecord& record);
     std::string now_text() const;
 

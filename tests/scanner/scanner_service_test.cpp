@@ -16,6 +16,7 @@
 #include "aiops/common/http_client.h"
 #include "aiops/common/media_types.h"
 #include "aiops/common/registry_client.h"
+#include "fixtures/fake_scanner_adapter.h"
 #include "fixtures/oci_artifact.h"
 #include "fixtures/process.h"
 #include "fixtures/registry_front.h"
@@ -488,6 +489,66 @@ BOOST_AUTO_TEST_CASE(a_token_service_issuing_only_expired_tokens_fails_the_scan_
 
     BOOST_TEST(reply.status == 500);
     BOOST_TEST(reply.body.find("401") != std::string::npos, reply.body);
+}
+
+// Delegation: Harbor allows one scanner per project; images also get a second adapter's CVEs.
+const json kTrivyFindings =
+    json::array({{{"id", "CVE-2024-6119"},
+                  {"package", "openssl"},
+                  {"version", "3.0.13-1~deb12u1"},
+                  {"fix_version", "3.0.14-1~deb12u2"},
+                  {"severity", "High"},
+                  {"description", "Possible denial of service in X.509 name checks"},
+                  {"links", json::array({"https://avd.aquasec.com/nvd/cve-2024-6119"})}}});
+
+std::string delegate_config(const fixtures::FakeScannerAdapter& trivy, bool required) {
+    return "delegate:\n  url: " + trivy.url() + "\n  authorization: Bearer trivy-token\n" +
+           "  required: " + (required ? "true" : "false") + "\n";
+}
+
+BOOST_AUTO_TEST_CASE(images_get_the_delegate_scanners_cves_merged_and_models_are_not_delegated) {
+    fixtures::FakeScannerAdapter trivy("trivy-token", kTrivyFindings);
+    ScannerFixture f(delegate_config(trivy, true));
+    const auto image = f.push("inference/vllm", image_artifact());
+    const auto model = f.push("models/tiny", model_artifact());
+
+    const auto image_reply =
+        f.poll(f.submit("inference/vllm", image, f.robot_basic), kGenericReport);
+    const auto model_reply = f.poll(f.submit("models/tiny", model, f.robot_basic), kGenericReport);
+
+    BOOST_REQUIRE_MESSAGE(image_reply.status == 200, image_reply.body);
+    const auto report = json::parse(image_reply.body);
+    expect_harbor_types(report);
+    BOOST_TEST(report["severity"] == "Critical");  // ours outranks the delegate's High
+    BOOST_TEST(has_rule(report, "app/models/evil.pkl", "AIMS-PICKLE-EXEC", "Critical"));
+    BOOST_TEST(has_rule(report, "openssl", "CVE-2024-6119", "High"));
+    const auto requests = trivy.scan_requests();
+    BOOST_REQUIRE(requests.size() == 1U);  // the model was not sent to the delegate
+    BOOST_TEST(requests[0]["registry"]["authorization"] == f.robot_basic);
+    BOOST_TEST(requests[0]["artifact"]["digest"] == image.str());
+    BOOST_REQUIRE(model_reply.status == 200);
+    BOOST_TEST(findings_for(json::parse(model_reply.body), "openssl").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_required_delegate_that_fails_fails_the_scan_an_optional_one_is_reported) {
+    fixtures::FakeScannerAdapter trivy("trivy-token", kTrivyFindings);
+    trivy.fail_scans(true);
+    ScannerFixture required(delegate_config(trivy, true));
+    ScannerFixture optional(delegate_config(trivy, false));
+    const auto image = required.push("inference/vllm", image_artifact());
+    const auto image_too = optional.push("inference/vllm", image_artifact());
+
+    const auto failed = required.poll(
+        required.submit("inference/vllm", image, required.robot_basic), kGenericReport);
+    const auto partial = optional.poll(
+        optional.submit("inference/vllm", image_too, optional.robot_basic), kGenericReport);
+
+    BOOST_TEST(failed.status == 500);
+    BOOST_TEST(failed.body.find("vulnerability DB") != std::string::npos, failed.body);
+    BOOST_REQUIRE_MESSAGE(partial.status == 200, partial.body);
+    const auto report = json::parse(partial.body);
+    BOOST_TEST(has_rule(report, "app/models/evil.pkl", "AIMS-PICKLE-EXEC", "Critical"));
+    BOOST_TEST(has_rule(report, "delegate scanner", "AIMS-DELEGATE-FAILED", "Unknown"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
