@@ -143,13 +143,17 @@ std::string detect_format(const std::string& path, std::string_view head) {
     if (head.substr(0, 4) == "GGUF") {
         return "gguf";
     }
+    const bool pickle_magic = !head.empty() && static_cast<unsigned char>(head[0]) == 0x80;
+    const bool hdf5_magic = head.substr(0, 8) == "\x89HDF\r\n\x1a\n";
+    if (any_suffix(path, {".onnx"}) && !pickle_magic && !hdf5_magic) {
+        return "onnx";  // protobuf has no magic: the suffix decides, before the safetensors guess
+    }
     if (any_suffix(path, {".safetensors"}) || (head.size() > 8 && head[8] == '{')) {
         return "safetensors";
     }
-    if (head.substr(0, 8) == "\x89HDF\r\n\x1a\n") {
+    if (hdf5_magic) {
         return "hdf5";
     }
-    const bool pickle_magic = !head.empty() && static_cast<unsigned char>(head[0]) == 0x80;
     if (pickle_magic ||
         any_suffix(path, {".pkl", ".pickle", ".joblib", ".dill", ".bin", ".pt", ".pth", ".ckpt"})) {
         return "pickle";
@@ -173,6 +177,8 @@ FileReport scan_file(const std::string& path, ByteSource& source, const ScanLimi
         report.findings = scan_npy(source, path, limits);
     } else if (report.format == "gguf") {
         report.findings = scan_gguf(source, path, limits.formats);
+    } else if (report.format == "onnx") {
+        report.findings = scan_onnx(source, path, limits.formats);
     } else if (report.format == "safetensors") {
         report.findings = scan_safetensors(source, path, limits.formats);
     } else if (report.format == "pickle") {

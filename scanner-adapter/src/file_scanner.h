@@ -23,8 +23,8 @@ struct ScanLimits {
 
 struct FileReport {
     std::string path;
-    std::string format;  // "pickle", "pytorch-zip", "safetensors", "gguf", "npy", "npz", "keras",
-                         // "zip", "other"
+    std::string format;  // "pickle", "pytorch-zip", "safetensors", "gguf", "onnx", "npy", "npz",
+                         // "keras", "zip", "other"
     Findings findings;
 };
 

@@ -33,6 +33,15 @@ Findings scan_safetensors(ByteSource& source, const std::string& path,
 // value types, alignment, tensor data bounds. Rule ids AIMS-GGUF-*.
 Findings scan_gguf(ByteSource& source, const std::string& path, const FormatLimits& limits = {});
 
+// ONNX (protobuf ModelProto, no protobuf library): every tensor reachable from the model (graph and
+// sparse initializers, node attributes incl. If/Loop/Scan subgraphs, training graphs, function
+// bodies) is visited with raw_data skipped by length. External-data locations that are absolute,
+// contain "..", backslashes, control characters or a URL scheme → AIMS-ONNX-EXTERNAL-PATH;
+// offsets/lengths that are not decimal or exceed 1 TiB → AIMS-ONNX-EXTERNAL-RANGE; custom operator
+// domains → AIMS-ONNX-CUSTOM-DOMAIN; wire-format errors, nesting deeper than 64 messages and more
+// than max_entries messages → AIMS-ONNX-MALFORMED.
+Findings scan_onnx(ByteSource& source, const std::string& path, const FormatLimits& limits = {});
+
 // .npy header (magic, version, header dict: descr / fortran_order / shape). When descr is an
 // object dtype ('|O'), the data is a pickle: `pickle_offset` is where it starts.
 struct NpyHeader {
