@@ -38,8 +38,10 @@ constexpr std::size_t kMaxOpsPerDomain = 64;
 constexpr std::size_t kMaxFunctions = 4096;
 constexpr std::uint64_t kExternalLocation = 1;  // TensorProto.DataLocation EXTERNAL
 
-constexpr std::array<std::string_view, 5> kStandardDomains{
-    "", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training"};
+// ONNX's own domains, plus ONNX Runtime's contrib ops ("com.microsoft"), which ship inside
+// onnxruntime: optimised exports use them everywhere and they load no library of the model's.
+constexpr std::array<std::string_view, 6> kStandardDomains{
+    "", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training", "com.microsoft"};
 
 // Text for a finding, quoted: control and non-ASCII bytes escaped as \xNN (the report stays valid
 // UTF-8 whatever the model holds), long text cut.
