@@ -309,7 +309,8 @@ void StateDictPickle::integer(std::uint64_t value) {
             --width;
         }
         const bool sign_byte = ((value >> (8 * (width - 1))) & 0x80) != 0;
-        out_.op('\x8a').uint_le(static_cast<std::uint64_t>(width + (sign_byte ? 1 : 0)), 1);
+        const int length = sign_byte ? width + 1 : width;
+        out_.op('\x8a').uint_le(static_cast<std::uint64_t>(length), 1);
         out_.uint_le(value, width);
         if (sign_byte) {
             out_.uint_le(0, 1);

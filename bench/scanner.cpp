@@ -284,7 +284,8 @@ std::optional<double> curl_download_seconds(const std::string& curl, const std::
                                             const Artifact& artifact) {
     double seconds = 0;
     for (const auto& [digest, size] : artifact.blobs) {
-        const auto url = base_url + "/v2/" + artifact.repository + "/blobs/" + digest;
+        std::string url = base_url;
+        url += "/v2/" + artifact.repository + "/blobs/" + digest;
         const auto run = run_timed(
             {curl, "-sS", "-L", "-o", "/dev/null", "-w", "%{size_download}", "--fail", url});
         if (run.exit_status != 0 || std::strtoull(run.output.c_str(), nullptr, 10) != size) {
