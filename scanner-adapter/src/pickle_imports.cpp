@@ -1,4 +1,6 @@
 // Imports, calls, BUILD and nested pickles of the pickle VM simulation (PickleMachine).
+#include <functional>
+
 #include "pickle_lists.h"
 #include "pickle_machine.h"
 
@@ -142,10 +144,138 @@ bool PickleMachine::new_obj(bool with_kwargs) {
 
 bool PickleMachine::build() {
     Value state;
-    if (!pop(state)) {
+    if (!pop(state) || !modify_target(0)) {
         return false;
     }
-    return modify_target(0);
+    const Value* target = top();
+    if (target->kind != ValueKind::kCallResult || target->origin < 0) {
+        return true;
+    }
+    const auto& import = report_.imports[static_cast<std::size_t>(target->origin)];
+    if (import.resolved && import.name == "NumpyArrayWrapper" &&
+        (import.module == "joblib.numpy_pickle" ||
+         import.module == "sklearn.externals.joblib.numpy_pickle")) {
+        return skip_joblib_array(state);
+    }
+    return true;
+}
+
+namespace {
+
+const Value* dict_get(const Value& dict, std::string_view key,
+                      const std::function<std::optional<std::string>(const Value&)>& text) {
+    if (dict.kind != ValueKind::kDict || !dict.items) {
+        return nullptr;
+    }
+    const auto& items = *dict.items;
+    for (std::size_t index = 0; index + 1 < items.size(); index += 2) {
+        if (items[index].kind == ValueKind::kText && text(items[index]) == key) {
+            return &items[index + 1];
+        }
+    }
+    return nullptr;
+}
+
+// Bytes per item of a numpy dtype string as pickled by numpy.dtype's __reduce__ ("f8", "i4",
+// "u1", "b1", "c16", "S10", "U5", "V16", "M8", "m8"); 0 for object ("O8") or unknown.
+std::uint64_t dtype_item_bytes(std::string_view dtype) {
+    if (dtype.size() < 2) {
+        return 0;
+    }
+    const char kind = dtype[0];
+    std::uint64_t digits = 0;
+    for (const char c : dtype.substr(1)) {
+        if (c < '0' || c > '9' || digits > (1U << 20)) {
+            return 0;
+        }
+        digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    switch (kind) {
+        case 'f':
+        case 'i':
+        case 'u':
+        case 'c':
+        case 'b':
+        case 'S':
+        case 'V':
+        case 'M':
+        case 'm': return digits;
+        case 'U': return 4 * digits;
+        default: return 0;
+    }
+}
+
+}  // namespace
+
+// joblib writes each numpy array as a NumpyArrayWrapper (NEWOBJ + BUILD of a small state dict)
+// followed by the array's raw bytes, outside the pickle opcodes: an optional alignment (one byte
+// holding the padding length, then that many bytes) and shape × dtype-size bytes; an object
+// array is a complete nested pickle instead (joblib/numpy_pickle.py, write_array/read_array).
+// The loader reads them at this point, so the analysis skips them and goes on with the opcodes
+// after; when the size cannot be known, the rest of the file is not analysed and that is said.
+bool PickleMachine::skip_joblib_array(const Value& state) {
+    const auto text = [this](const Value& value) { return resolve_text(value); };
+    const Value* shape = dict_get(state, "shape", text);
+    const Value* dtype = dict_get(state, "dtype", text);
+    const Value* alignment = dict_get(state, "numpy_array_alignment_bytes", text);
+    std::optional<std::string> dtype_text;
+    if (dtype != nullptr && dtype->kind == ValueKind::kCallResult && dtype->items) {
+        dtype_text = resolve_text(dtype->items->front());
+    }
+    if (dtype_text && (*dtype_text).starts_with('O')) {
+        return skip_joblib_object_array();
+    }
+    std::uint64_t bytes = dtype_text ? dtype_item_bytes(*dtype_text) : 0;
+    bool known = bytes > 0 && shape != nullptr && shape->kind == ValueKind::kTuple;
+    for (const auto& dim : known ? tuple_items(*shape) : std::span<const Value>()) {
+        if (dim.kind != ValueKind::kInt || dim.data_length != 1 ||
+            (dim.data_offset != 0 && bytes > stream_.size() / dim.data_offset)) {
+            known = false;  // unknown, or more bytes than the file holds
+            break;
+        }
+        bytes *= dim.data_offset;  // shape () is one item; a 0 dimension is no bytes
+    }
+    if (!known || frame_end_ != 0) {
+        limit("joblib array" + at_offset(op_start_) +
+              " whose byte size cannot be derived from its shape and dtype: the raw array bytes "
+              "and everything after them were not analysed");
+        return false;
+    }
+    std::uint64_t padding = 0;
+    if (alignment != nullptr) {
+        std::uint64_t length = 0;
+        if (!stream_.read_uint(1, length)) {
+            return stream_failed("joblib array padding");
+        }
+        padding = length;
+    }
+    if (!stream_.skip(padding + bytes)) {
+        return stream_failed("joblib array data (" + std::to_string(bytes) + " bytes)");
+    }
+    return true;
+}
+
+bool PickleMachine::skip_joblib_object_array() {
+    const std::uint64_t base = stream_.offset();
+    if (frame_end_ != 0 || depth_ >= kMaxNestedDepth || nested_budget_ <= 0) {
+        limit("joblib object array" + at_offset(base) +
+              " (a nested pickle) beyond the nesting limits: the rest was not analysed");
+        return false;
+    }
+    --nested_budget_;
+    PickleLimits one = limits_;
+    one.max_pickles = 1;
+    one.stop_after_max_pickles = true;
+    SliceSource rest(source_, base, stream_.size() - base);
+    PickleReport nested;
+    PickleMachine machine(rest, one, depth_ + 1, nested, nested_budget_);
+    machine.run();
+    merge_nested(nested, base);
+    if (nested.pickles != 1 || !nested.error.empty()) {
+        return fail("joblib object array" + at_offset(base) +
+                    ": the nested pickle is malformed: " + nested.error);
+    }
+    return stream_.skip(nested.end_offset) || stream_failed("joblib object array");
 }
 
 // BUILD, APPEND(S), SETITEM(S), ADDITEMS change the object below their operands; applied to an
@@ -183,7 +313,11 @@ bool PickleMachine::call(const Value& callable, std::span<const Value> args) {
     note_call(callable);
     note_arguments(args, 0);
     scan_nested(callable, args);
-    return push({.kind = ValueKind::kCallResult, .origin = callable.origin});
+    Value result{.kind = ValueKind::kCallResult, .origin = callable.origin};
+    if (!args.empty() && (args[0].kind == ValueKind::kText || args[0].kind == ValueKind::kBytes)) {
+        result.items = std::make_shared<const std::vector<Value>>(1, args[0]);
+    }
+    return push(std::move(result));
 }
 
 void PickleMachine::note_call(const Value& callable) {
@@ -249,6 +383,7 @@ std::string PickleMachine::describe(const Value& value) {
         case ValueKind::kGlobal: return "<import " + origin_name(value.origin) + ">";
         case ValueKind::kCallResult: return "<result of " + origin_name(value.origin) + ">";
         case ValueKind::kTuple: return "<tuple>";
+        case ValueKind::kDict: return "<dict>";
         case ValueKind::kUnknown: return "<missing memo entry>";
         case ValueKind::kOther: break;
     }

@@ -226,6 +226,9 @@ constexpr auto kAllowed = std::to_array<std::string_view>({
     "numpy._core.multiarray.scalar",
     "numpy.core.numeric._frombuffer",
     "numpy._core.numeric._frombuffer",
+    // joblib's array placeholder: BUILD sets its fields, the array bytes follow the opcodes
+    "joblib.numpy_pickle.NumpyArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
     // torch tensors and parameters
     "torch._utils._rebuild_tensor",
     "torch._utils._rebuild_tensor_v2",

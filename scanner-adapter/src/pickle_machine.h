@@ -28,9 +28,13 @@ enum class ValueKind : std::uint8_t {
     kGlobal,      // an imported callable or module: report.imports[origin]
     kCallResult,  // what calling report.imports[origin] (or a value derived from it) returned
     kTuple,       // items (short tuples only; long ones are kOther)
+    kDict,        // items = key, value, key, value … (small dicts only; bigger ones are kOther)
     kUnknown,     // a GET of a missing memo key
 };
 
+// kInt: data_length == 1 when the value is known and non-negative; it is then data_offset.
+// kCallResult: items = {the call's first argument} when that was text (numpy.dtype('f8', …)).
+// These feed joblib's inline arrays (NumpyArrayWrapper: shape × dtype size bytes to skip).
 struct Value {
     ValueKind kind = ValueKind::kOther;
     TextEncoding encoding = TextEncoding::kUtf8;
@@ -86,7 +90,10 @@ enum class OpEffect : std::uint8_t {
     kTuple2,
     kTuple3,
     kTupleMark,
-    kCollectionMark,  // LIST, DICT, FROZENSET
+    kCollectionMark,  // LIST, FROZENSET
+    kDictMark,        // DICT
+    kEmptyDict,
+    kSetItems,
     kAppend,
     kSetItem,
     kExtendMark,  // APPENDS, SETITEMS, ADDITEMS
@@ -151,6 +158,7 @@ private:
     bool mark();
     bool tuple_from_mark();
     bool push(Value value);
+    Value int_value(const OpInfo& op) const;
     bool pop(Value& out);
     Value* top();
     bool pop_mark(std::vector<Value>* items);
@@ -174,6 +182,9 @@ private:
     bool obj();
     bool new_obj(bool with_kwargs);
     bool build();
+    bool set_items(std::vector<Value> items);
+    bool skip_joblib_array(const Value& state);
+    bool skip_joblib_object_array();
     bool modify_target(std::size_t popped_values);
     bool persid(bool binary);
     bool call(const Value& callable, std::span<const Value> args);

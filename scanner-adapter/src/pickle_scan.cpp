@@ -9,6 +9,7 @@ namespace aiops::scanner {
 
 namespace {
 
+constexpr std::size_t kMaxDictItems = 16;            // bigger dicts are not tracked
 constexpr std::size_t kMaxTupleItems = 16;           // longer tuples are not tracked item by item
 constexpr std::size_t kMaxNameLineBytes = 4096;      // GLOBAL/INST lines kept for the import name
 constexpr std::size_t kMaxDecimalBytes = 64;         // GET/PUT arguments kept for parsing
@@ -49,8 +50,8 @@ constexpr std::array<OpInfo, 256> make_op_table() {
     set('a', "APPEND", kNone, kAppend);
     set('b', "BUILD", kNone, kBuild);
     set('c', "GLOBAL", kTwoLines, kGlobal);
-    set('d', "DICT", kNone, kCollectionMark);
-    set('}', "EMPTY_DICT", kNone, kPushOther);
+    set('d', "DICT", kNone, kDictMark);
+    set('}', "EMPTY_DICT", kNone, kEmptyDict);
     set('e', "APPENDS", kNone, kExtendMark);
     set('g', "GET", kLine, kGet);
     set('h', "BINGET", kU1, kGet);
@@ -65,7 +66,7 @@ constexpr std::array<OpInfo, 256> make_op_table() {
     set('s', "SETITEM", kNone, kSetItem);
     set('t', "TUPLE", kNone, kTupleMark);
     set(')', "EMPTY_TUPLE", kNone, kTuple0);
-    set('u', "SETITEMS", kNone, kExtendMark);
+    set('u', "SETITEMS", kNone, kSetItems);
     set('G', "BINFLOAT", kSkip8, kPushOther);
     set('\x80', "PROTO", kU1, kProto);
     set('\x81', "NEWOBJ", kNone, kNewObj);
@@ -281,7 +282,11 @@ PickleMachine::Step PickleMachine::apply(const OpInfo& op) {
         case kNewObjEx: ok = new_obj(true); break;
         case kBuild: ok = build(); break;
         case kAppend: ok = modify_target(1); break;
-        case kSetItem: ok = modify_target(2); break;
+        case kSetItem: {
+            std::vector<Value> pair(2);
+            ok = pop(pair[1]) && pop(pair[0]) && set_items(std::move(pair));
+            break;
+        }
         case kPersid: ok = persid(false); break;
         case kBinPersid: ok = persid(true); break;
         case kProto: ok = proto(operand_.number); break;
@@ -300,7 +305,19 @@ PickleMachine::Step PickleMachine::apply_stack_op(const OpInfo& op) {
     Value value;
     switch (op.effect) {
         case kPushOther: ok = push({}); break;
-        case kPushInt: ok = push({.kind = ValueKind::kInt}); break;
+        case kPushInt: ok = push(int_value(op)); break;
+        case kEmptyDict: ok = push({.kind = ValueKind::kDict}); break;
+        case kDictMark: {
+            std::vector<Value> items;
+            ok =
+                pop_mark(&items) && push({.kind = ValueKind::kDict}) && set_items(std::move(items));
+            break;
+        }
+        case kSetItems: {
+            std::vector<Value> items;
+            ok = pop_mark(&items) && set_items(std::move(items));
+            break;
+        }
         case kPushText:
         case kPushBytes:
             ok = push({.kind = op.effect == kPushText ? ValueKind::kText : ValueKind::kBytes,
@@ -349,6 +366,49 @@ PickleMachine::Step PickleMachine::apply_memo_op(const OpInfo& op) {
         default: ok = memo_put(memo_.size()); break;
     }
     return ok ? Step::kContinue : Step::kHalt;
+}
+
+Value PickleMachine::int_value(const OpInfo& op) const {
+    Value value{.kind = ValueKind::kInt};
+    std::optional<std::int64_t> known;
+    if (op.arg == kU1 || op.arg == kU2) {
+        known = static_cast<std::int64_t>(operand_.number);
+    } else if (op.arg == kI4 && operand_.number < 0x8000'0000U) {
+        known = static_cast<std::int64_t>(operand_.number);
+    } else if (op.arg == kLine && operand_.first_complete) {
+        known = parse_pickle_decimal(operand_.first);
+    }
+    if (known && *known >= 0) {
+        value.data_offset = static_cast<std::uint64_t>(*known);
+        value.data_length = 1;
+    }
+    return value;
+}
+
+// SETITEM(S) and DICT: small dicts keep their items (joblib's array state); anything else is
+// an opaque target, checked like every modified object.
+bool PickleMachine::set_items(std::vector<Value> items) {
+    Value* target = top();
+    if (target == nullptr) {
+        return false;
+    }
+    if (target->kind != ValueKind::kDict) {
+        return modify_target(0);
+    }
+    const std::size_t held = target->items ? target->items->size() : 0;
+    if (held + items.size() > 2 * kMaxDictItems || items.size() % 2 != 0) {
+        *target = Value{};
+        return true;
+    }
+    auto merged = std::make_shared<std::vector<Value>>();
+    merged->reserve(held + items.size());
+    if (target->items) {
+        merged->assign(target->items->begin(), target->items->end());
+    }
+    merged->insert(merged->end(), std::make_move_iterator(items.begin()),
+                   std::make_move_iterator(items.end()));
+    target->items = std::move(merged);
+    return true;
 }
 
 bool PickleMachine::mark() {

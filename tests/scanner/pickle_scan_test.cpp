@@ -79,6 +79,61 @@ std::size_t high_or_critical(const Findings& findings) {
         findings, [](const Finding& finding) { return finding.severity >= Severity::kHigh; }));
 }
 
+// --- joblib: NumpyArrayWrapper + raw array bytes after the opcodes (joblib/numpy_pickle.py) ---
+
+// The wrapper for a float64 (or `dtype`) array of `shape`, as joblib ≥ 1.2 pickles it; the
+// stream stops right after the wrapper's BUILD, where joblib writes the array bytes.
+PickleWriter& joblib_wrapper(PickleWriter& out, const std::vector<int>& shape,
+                             std::string_view dtype = "f8", bool tracked_shape = true) {
+    out.short_unicode("joblib.numpy_pickle").memoize().short_unicode("NumpyArrayWrapper");
+    out.memoize().stack_global().memoize().empty_tuple().newobj().memoize();
+    out.empty_dict().memoize().mark();
+    out.short_unicode("subclass").short_unicode("numpy").short_unicode("ndarray").stack_global();
+    out.short_unicode("shape");
+    if (tracked_shape) {
+        out.mark();
+        for (const int dim : shape) {
+            out.binint1(dim);
+        }
+        out.tuple();
+    } else {
+        out.none();  // a shape the analyser cannot follow
+    }
+    out.short_unicode("order").short_unicode("C");
+    out.short_unicode("dtype").short_unicode("numpy").short_unicode("dtype").stack_global();
+    out.short_unicode(dtype).newfalse().newtrue().tuple3().reduce();
+    out.mark().binint1(3).short_unicode("<").none().none().none().binint(-1).binint(-1);
+    out.binint1(0).tuple().build();
+    out.short_unicode("allow_mmap").newfalse();
+    out.short_unicode("numpy_array_alignment_bytes").binint1(16);
+    return out.setitems().build();
+}
+
+// Alignment padding (one length byte, then 0xFF × length, to a 16-byte boundary) and the data.
+void joblib_array_bytes(PickleWriter& out, std::size_t data_bytes) {
+    const std::size_t padding = 16 - (out.bytes().size() + 1) % 16;
+    out.uint_le(padding, 1).raw(std::string(padding, '\xff'));
+    std::string data(data_bytes, '\0');
+    for (std::size_t index = 0; index < data.size(); ++index) {
+        data[index] = "c(R.\x93\x81"[index % 6];  // opcode bytes, would they be parsed
+    }
+    out.raw(data);
+}
+
+// {'w': array} at protocol 2, then `tail` opcodes and STOP.
+std::string joblib_pickle(const std::vector<int>& shape, const std::string& tail = "") {
+    PickleWriter out;
+    out.proto(2).empty_dict().memoize().short_unicode("w").memoize();
+    joblib_wrapper(out, shape);
+    std::size_t items = 1;
+    for (const int dim : shape) {
+        items *= static_cast<std::size_t>(dim);
+    }
+    joblib_array_bytes(out, items * 8);
+    out.setitem().raw(tail).stop();
+    return out.bytes();
+}
+
 // `cos\nsystem\n(S'id'\ntR.` and friends: callable, one string argument, REDUCE.
 PickleWriter call_with_string(PickleWriter out, const std::string& module, const std::string& name,
                               const std::string& argument) {
@@ -473,6 +528,52 @@ BOOST_AUTO_TEST_CASE(frame_inside_a_frame_is_critical) {
 
     BOOST_TEST(count(result.findings, "AIMS-PICKLE-FRAME", Severity::kCritical,
                      "FRAME at offset 12 opens inside the frame") == 1U);
+}
+
+BOOST_AUTO_TEST_CASE(joblib_arrays_are_skipped_and_the_opcodes_after_them_analysed) {
+    auto benign = scan(joblib_pickle({2, 3}));
+    auto zero_d = scan(joblib_pickle({}));
+    auto empty = scan(joblib_pickle({0, 4}));
+    PickleWriter evil;
+    evil.global("posix", "system").short_unicode("id").tuple1().reduce().op('0');
+    auto after = scan(joblib_pickle({2, 3}, evil.bytes()));
+
+    BOOST_TEST(benign.report.error.empty(), benign.report.error);
+    BOOST_TEST(benign.report.pickles == 1);
+    BOOST_TEST(benign.findings.empty());
+    BOOST_TEST(zero_d.findings.empty());
+    BOOST_TEST(empty.findings.empty());
+    BOOST_TEST(count(after.findings, "AIMS-PICKLE-EXEC", Severity::kCritical, "posix.system") ==
+               1U);
+}
+
+BOOST_AUTO_TEST_CASE(joblib_object_array_is_a_nested_pickle_that_is_analysed) {
+    PickleWriter out;
+    out.proto(2).empty_dict().short_unicode("w");
+    joblib_wrapper(out, {1}, "O8");
+    out.raw(posix_system_protocol2());  // joblib: pickle.dump(array) into the same file
+    out.setitem().stop();
+
+    auto result = scan(out.bytes());
+
+    BOOST_TEST(result.report.pickles == 1);
+    BOOST_TEST(result.report.error.empty(), result.report.error);
+    BOOST_TEST(count(result.findings, "AIMS-PICKLE-EXEC", Severity::kCritical, "posix.system") ==
+               1U);
+}
+
+BOOST_AUTO_TEST_CASE(joblib_array_of_unknown_size_stops_the_analysis_and_says_so) {
+    PickleWriter out;
+    out.proto(2).empty_dict().short_unicode("w");
+    joblib_wrapper(out, {2}, "f8", false);
+    joblib_array_bytes(out, 16);
+    out.setitem().stop();
+
+    auto result = scan(out.bytes());
+
+    BOOST_TEST(count(result.findings, "AIMS-PICKLE-LIMITS", Severity::kMedium, "joblib array") ==
+               1U);
+    BOOST_TEST(high_or_critical(result.findings) == 0U);
 }
 
 BOOST_AUTO_TEST_CASE(malicious_pickle_after_a_benign_one_is_found) {
