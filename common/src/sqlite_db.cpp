@@ -67,6 +67,12 @@ Result<SqliteDb> SqliteDb::open(const std::filesystem::path& path,
     if (sqlite3_busy_timeout(raw, static_cast<int>(busy_timeout.count())) != SQLITE_OK) {
         return db.error("busy_timeout");
     }
+    // A 64 MiB page cache (SQLite's default is 2 MiB): a catalog of 100k records is ~80 MB, and
+    // with the default every indexed query re-read its pages with pread (~20% of a tag query's
+    // CPU in perf). Memory is only taken as pages are used.
+    if (auto cached = db.exec("PRAGMA cache_size=-65536"); !cached) {
+        return cached.error();
+    }
     auto mode = db.query("PRAGMA journal_mode=WAL", {});
     if (!mode) {
         return mode.error();
