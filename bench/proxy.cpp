@@ -99,12 +99,17 @@ std::optional<Options> parse_options(int argc, char** argv) {
 // curl GET url → /dev/null; the wall time, or nullopt (with the reason printed) on failure.
 std::optional<double> curl_seconds(const std::string& curl, const std::string& url,
                                    std::uint64_t expected_bytes) {
-    const auto run =
-        run_timed({curl, "-sS", "-L", "-o", "/dev/null", "-w", "%{size_download}", "--fail", url});
+    const auto run = run_timed({curl, "-sS", "-L", "-o", "/dev/null", "-w",
+                                "%{size_download} %{time_starttransfer}", "--fail", url});
     if (run.exit_status != 0 || std::strtoull(run.output.c_str(), nullptr, 10) != expected_bytes) {
         std::fprintf(stderr, "curl %s failed (exit %d, %s bytes)\n", url.c_str(), run.exit_status,
                      run.output.c_str());
         return std::nullopt;
+    }
+    const auto space = run.output.find(' ');
+    if (space != std::string::npos && std::getenv("BENCH_PROXY_VERBOSE") != nullptr) {
+        std::printf("    %s: first byte after %s s, %.3f s total\n", url.c_str(),
+                    run.output.substr(space + 1).c_str(), run.seconds);
     }
     return run.seconds;
 }

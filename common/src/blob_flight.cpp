@@ -8,6 +8,8 @@ namespace {
 
 // Fetched bytes are written in pieces of this size: few syscalls, little memory.
 constexpr std::size_t kWriteChunkBytes = std::size_t{1} << 20;
+// Chunks hashed but not yet in the file: bounds a flight's memory (4 MiB) while the writer lags.
+constexpr std::size_t kQueuedChunks = 4;
 
 Error short_read_error(std::uint64_t offset) {
     return Error{ErrorCode::kInternal,
@@ -117,6 +119,16 @@ Status BlobFlight::wait_done() {
 BlobFlightWriter::BlobFlightWriter(std::shared_ptr<BlobFlight> flight)
     : flight_(std::move(flight)), hasher_(flight_->digest().algorithm()) {
     buffer_.reserve(kWriteChunkBytes);
+    writer_ = std::thread([this] { write_chunks(); });
+}
+
+BlobFlightWriter::~BlobFlightWriter() {
+    {
+        std::scoped_lock lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_all();
+    writer_.join();
 }
 
 bool BlobFlightWriter::accept(std::string_view bytes) {
@@ -135,28 +147,83 @@ bool BlobFlightWriter::accept(std::string_view bytes) {
     }
     hasher_.update(bytes);
     accepted_ += bytes.size();
-    buffer_.append(bytes);
-    if (buffer_.size() < kWriteChunkBytes) {
-        return true;
+    while (!bytes.empty()) {
+        const auto room = kWriteChunkBytes - buffer_.size();
+        buffer_.append(bytes.substr(0, room));
+        bytes.remove_prefix(std::min(room, bytes.size()));
+        if (buffer_.size() < kWriteChunkBytes) {
+            break;
+        }
+        if (auto queued = enqueue_buffer(); !queued) {
+            failure_ = queued.error();
+            return false;
+        }
     }
-    auto flushed = flush();
-    if (!flushed) {
-        failure_ = flushed.error();
-    }
-    return flushed.has_value();
+    return true;
 }
 
-Status BlobFlightWriter::flush() {
+Status BlobFlightWriter::enqueue_buffer() {
     if (buffer_.empty()) {
         return {};
     }
-    auto wrote = flight_->file().write_all(buffer_);
-    if (!wrote) {
-        return wrote;
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return queue_.size() < kQueuedChunks || write_error_; });
+    if (write_error_) {
+        return *write_error_;
     }
-    written_ += buffer_.size();
-    buffer_.clear();
-    flight_->publish_written(written_);
+    queue_.push_back(std::move(buffer_));
+    buffer_ = std::string();
+    buffer_.reserve(kWriteChunkBytes);
+    lock.unlock();
+    changed_.notify_all();
+    return {};
+}
+
+void BlobFlightWriter::write_chunks() {
+    bool failed = false;  // this thread is the only one that sets write_error_
+    for (;;) {
+        std::string chunk;
+        {
+            std::unique_lock lock(mutex_);
+            changed_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+            if (stopping_) {
+                queue_.clear();  // finish() drained already, or the download failed
+                return;
+            }
+            chunk = std::move(queue_.front());
+            queue_.pop_front();
+            writing_ = true;
+        }
+        changed_.notify_all();  // room in the queue
+        Status wrote;
+        if (!failed) {
+            wrote = flight_->file().write_all(chunk);
+            failed = !wrote;
+        }
+        if (!failed) {
+            written_ += chunk.size();
+            flight_->publish_written(written_);
+        }
+        {
+            std::scoped_lock lock(mutex_);
+            writing_ = false;
+            if (!wrote && !write_error_) {
+                write_error_ = wrote.error();
+            }
+        }
+        changed_.notify_all();
+    }
+}
+
+Status BlobFlightWriter::drain() {
+    if (auto queued = enqueue_buffer(); !queued) {
+        return queued;
+    }
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return (queue_.empty() && !writing_) || write_error_; });
+    if (write_error_) {
+        return *write_error_;
+    }
     return {};
 }
 
@@ -167,9 +234,8 @@ Status BlobFlightWriter::finish(const Status& fetched) {
     if (!fetched) {
         return fetched;
     }
-    auto flushed = flush();
-    if (!flushed) {
-        return flushed;
+    if (auto drained = drain(); !drained) {
+        return drained;
     }
     const Digest& expected = flight_->digest();
     if (accepted_ != flight_->expected_size()) {

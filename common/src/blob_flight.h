@@ -3,12 +3,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "aiops/common/blob_cache.h"
 #include "aiops/common/digest.h"
@@ -70,11 +72,18 @@ private:
     std::optional<Error> error_;       // guarded by mutex_
 };
 
-// The fetch thread's side of a flight: hashes what the fetcher delivers and appends it to the
-// temp file in large writes, publishing each write once it is in the file.
+// The fetch thread's side of a flight, in two stages so that hashing and file writes overlap:
+// the fetch thread hashes what the fetcher delivers and queues it in chunks; a writer thread
+// appends the chunks to the temp file and publishes each once it is in the file. On the 2-core
+// VM one thread doing both capped a cold 1 GiB pull at ~290 MiB/s from a 512 MiB/s upstream
+// (perf: a quarter of all CPU in the page-cache copy of write()); two stages reach ~490.
+// At most kQueuedChunks chunks wait (bounded memory per flight).
 class BlobFlightWriter {
 public:
     explicit BlobFlightWriter(std::shared_ptr<BlobFlight> flight);
+    ~BlobFlightWriter();  // stops and joins the writer thread
+    BlobFlightWriter(const BlobFlightWriter&) = delete;
+    BlobFlightWriter& operator=(const BlobFlightWriter&) = delete;
 
     // The BlobSink: false stops the fetch (cancelled, oversize or write error).
     bool accept(std::string_view bytes);
@@ -82,14 +91,27 @@ public:
     Status finish(const Status& fetched);
 
 private:
-    Status flush();
+    // Fetch thread: hands the filled buffer to the writer (blocks while the queue is full).
+    Status enqueue_buffer();
+    // Writer thread: writes queued chunks in order until told to stop and drained.
+    void write_chunks();
+    // Fetch thread: waits until every queued chunk is written; the first write error if any.
+    Status drain();
 
     std::shared_ptr<BlobFlight> flight_;
     DigestHasher hasher_;
     std::string buffer_;
     std::uint64_t accepted_ = 0;
-    std::uint64_t written_ = 0;
     std::optional<Error> failure_;  // why accept() returned false
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::deque<std::string> queue_;     // guarded by mutex_
+    bool writing_ = false;              // guarded by mutex_: the writer holds a chunk
+    bool stopping_ = false;             // guarded by mutex_
+    std::optional<Error> write_error_;  // guarded by mutex_
+    std::uint64_t written_ = 0;         // writer thread only
+    std::thread writer_;                // last: started once the rest exists
 };
 
 // A complete blob file, opened read-only.
