@@ -371,9 +371,8 @@ PickleMachine::Step PickleMachine::apply_memo_op(const OpInfo& op) {
 Value PickleMachine::int_value(const OpInfo& op) const {
     Value value{.kind = ValueKind::kInt};
     std::optional<std::int64_t> known;
-    if (op.arg == kU1 || op.arg == kU2) {
-        known = static_cast<std::int64_t>(operand_.number);
-    } else if (op.arg == kI4 && operand_.number < 0x8000'0000U) {
+    const bool non_negative_binint = op.arg == kI4 && operand_.number < 0x8000'0000U;
+    if (op.arg == kU1 || op.arg == kU2 || non_negative_binint) {
         known = static_cast<std::int64_t>(operand_.number);
     } else if (op.arg == kLine && operand_.first_complete) {
         known = parse_pickle_decimal(operand_.first);
