@@ -25,19 +25,19 @@ std::string_view scope_name(Scope scope);  // the wire names above
 
 // `<scheme>://<host>/v2/<repository>/manifests/<reference>` (Dragonfly's ParseManifestURL).
 struct ManifestUrl {
-    std::string registry;    // "https://harbor.example.com" (scheme and authority)
-    std::string repository;  // "ai/llama3-8b": distribution name grammar
-    std::string reference;   // a tag or a digest
+    std::string registry{};    // "https://harbor.example.com" (scheme and authority)
+    std::string repository{};  // "ai/llama3-8b": distribution name grammar
+    std::string reference{};   // a tag or a digest
 };
 common::Result<ManifestUrl> parse_manifest_url(std::string_view url);
 
 struct JobRequest {
-    ManifestUrl manifest;
-    std::string url;                                 // as sent
-    std::string authorization;                       // headers.Authorization ("" when absent)
-    Scope scope = Scope::kSingleSeedPeer;            // "" → Dragonfly's default
-    std::optional<std::vector<std::int64_t>> pools;  // scheduler_cluster_ids; nullopt = all
-    std::string platform;                            // "os/arch[/variant]", "" = the pools'
+    ManifestUrl manifest{};
+    std::string url{};                                 // as sent
+    std::string authorization{};                       // headers.Authorization ("" when absent)
+    Scope scope = Scope::kSingleSeedPeer;              // "" → Dragonfly's default
+    std::optional<std::vector<std::int64_t>> pools{};  // scheduler_cluster_ids; nullopt = all
+    std::string platform{};                            // "os/arch[/variant]", "" = the pools'
 };
 
 struct JobRequestLimits {

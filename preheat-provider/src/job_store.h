@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "aiops/common/clock.h"
+#include "aiops/common/result.h"
+#include "aiops/common/storage.h"
+#include "preheat_job.h"
+
+// Preheat jobs in the foundation Store (SQLite, or Redis for several provider replicas), so a
+// restart resumes them. Harbor needs a numeric job id: ids come from a counter document advanced
+// with compare-and-set, unique across replicas (a crash between the counter and the job leaves a
+// gap, never a duplicate). Every change is a compare-and-set of the whole job: agents reporting
+// progress concurrently never lose each other's updates.
+namespace aiops::preheat {
+
+class JobStore {
+public:
+    JobStore(common::Store& store, const common::Clock& clock) : store_(store), clock_(clock) {}
+
+    // Assigns the id and the created/updated times; the stored job.
+    common::Result<PreheatJob> create(PreheatJob job);
+    // kNotFound for an unknown id.
+    common::Result<PreheatJob> get(std::int64_t id);
+    // Applies `change` to the current job and stores it (retried on a concurrent write);
+    // `change` may run several times and fails the update by returning an error.
+    common::Result<PreheatJob> update(std::int64_t id,
+                                      const std::function<common::Status(PreheatJob&)>& change);
+
+private:
+    common::Result<std::int64_t> next_id();
+    std::string now_text() const;
+
+    common::Store& store_;
+    const common::Clock& clock_;
+};
+
+}  // namespace aiops::preheat

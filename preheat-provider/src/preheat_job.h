@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "aiops/common/result.h"
+#include "job_request.h"
+
+// One preheat job as the provider stores it (foundation Store, JSON) and as Harbor sees it.
+// Every (blob × node) pair is a task; the job is decided by its tasks:
+//   PENDING  while any task is pending or running;
+//   FAILURE  when the job itself failed (manifest unresolvable, no node selected, deadline),
+//            when every task failed, or when it has no task at all;
+//   SUCCESS  otherwise — nodes that failed are listed in failure_tasks, as Dragonfly does, and
+//            Harbor renders both lists in the task log without failing the task.
+// The Dragonfly view has result null while PENDING (as Dragonfly until its group is decided).
+// Views: Dragonfly's open API job (Harbor ≥ 2.12, shared/reference/harbor-preheat-webhook-
+// replication.md §1.3: numeric id, RFC 3339 times, state only PENDING/SUCCESS/FAILURE,
+// result.job_states[].results[] per pool) and the legacy /preheats/{id} answer (Harbor ≤ 2.11:
+// ID, startTime, finishTime, errorMsg, Status WAITING/RUNNING/SUCCESS/FAILED).
+namespace aiops::preheat {
+
+enum class TaskState { kPending, kRunning, kSucceeded, kFailed };
+enum class JobState { kPending, kSuccess, kFailure };
+
+struct NodeTask {
+    std::string node{};      // agent name
+    std::string hostname{};  // as the agent reported it
+    std::string ip{};
+    std::int64_t pool = 0;  // scheduler_cluster_id the node was selected through (0: none)
+    TaskState state = TaskState::kPending;
+    std::string error{};  // kFailed: why (digest mismatch, 401 token expired, …)
+};
+
+struct BlobJob {
+    std::string digest{};
+    std::uint64_t size = 0;
+    std::string url{};  // <registry>/v2/<repository>/blobs/<digest>
+    std::vector<NodeTask> tasks{};
+};
+
+struct PreheatJob {
+    std::int64_t id = 0;
+    std::string created_at{};  // RFC 3339 UTC
+    std::string updated_at{};
+    std::string finished_at{};  // set once the state is final
+    JobRequest request{};
+    std::string manifest_digest{};
+    std::vector<BlobJob> blobs{};
+    std::string error{};  // job-level failure
+};
+
+JobState job_state(const PreheatJob& job);
+std::string_view job_state_name(JobState state);  // "PENDING", "SUCCESS", "FAILURE"
+
+nlohmann::json dragonfly_view(const PreheatJob& job);
+nlohmann::json legacy_view(const PreheatJob& job);
+
+// Storage form (includes the registry credential: the Store is trusted storage; never logged).
+nlohmann::json to_stored(const PreheatJob& job);
+common::Result<PreheatJob> from_stored(const nlohmann::json& stored);
+
+}  // namespace aiops::preheat
