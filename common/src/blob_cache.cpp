@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -195,8 +196,17 @@ Result<std::shared_ptr<BlobReader>> BlobCache::Impl::start_flight_locked(
 }
 
 void BlobCache::Impl::run_flight(const std::shared_ptr<BlobFlight>& flight, BlobFetcher fetch) {
-    BlobFlightWriter writer(flight);
-    Status outcome = writer.finish(call_fetcher(fetch, writer));
+    std::optional<BlobFlightWriter> writer;
+    try {
+        writer.emplace(flight);  // starts the writer thread
+    } catch (const std::system_error& error) {
+        fetch = nullptr;
+        complete_flight(*flight,
+                        Error{ErrorCode::kUnavailable,
+                              std::string("cannot start a cache writer thread: ") + error.what()});
+        return;
+    }
+    Status outcome = writer->finish(call_fetcher(fetch, *writer));
     fetch = nullptr;  // release what the fetcher captured before readers hear the outcome
     if (outcome) {
         flight->publish_verified();
