@@ -128,13 +128,7 @@ std::unique_ptr<fixtures::Process> start_proxy(const std::filesystem::path& dir,
                              "\nlog:\n  level: warn\nupstream:\n  endpoint: " + upstream +
                              "\n  url_policy:\n    allow_loopback: true\n"
                              "cache:\n  max_bytes: 1099511627776\n");
-    auto process = std::make_unique<fixtures::Process>(
-        std::vector<std::string>{AIOPS_PROXY_BINARY, "--config", (dir / "proxy.yaml").string()},
-        dir / "proxy.log");
-    if (!fixtures::wait_for_port(port, std::chrono::seconds(20))) {
-        throw std::runtime_error("proxy-adapter did not start: " + process->log());
-    }
-    return process;
+    return fixtures::start_service(AIOPS_PROXY_BINARY, dir / "proxy.yaml", port, dir / "proxy.log");
 }
 
 // Pushes `path` into the registry as one blob; its digest.

@@ -195,13 +195,8 @@ std::unique_ptr<fixtures::Process> start_scanner(const std::filesystem::path& di
                              kToken +
                              "}\nregistry:\n  url_policy:\n    allow_loopback: true\n"
                              "scan:\n  workers: 2\n  refresh_after_s: 1\n");
-    auto process = std::make_unique<fixtures::Process>(
-        std::vector<std::string>{AIOPS_SCANNER_BINARY, "--config", (dir / "scanner.yaml").string()},
-        dir / "scanner.log");
-    if (!fixtures::wait_for_port(port, std::chrono::seconds(20))) {
-        throw std::runtime_error("scanner-adapter did not start: " + process->log());
-    }
-    return process;
+    return fixtures::start_service(AIOPS_SCANNER_BINARY, dir / "scanner.yaml", port,
+                                   dir / "scanner.log");
 }
 
 struct Reply {

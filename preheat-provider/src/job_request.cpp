@@ -88,14 +88,11 @@ Result<std::string> authorization_of(const json& args, const JobRequestLimits& l
 }
 
 Result<Scope> parse_scope(std::string_view text) {
-    if (text.empty() || text == "single_seed_peer") {
+    if (text.empty()) {
         return Scope::kSingleSeedPeer;  // Dragonfly's default when Harbor sends ""
     }
-    if (text == "all_seed_peers") {
-        return Scope::kAllSeedPeers;
-    }
-    if (text == "all_peers") {
-        return Scope::kAllPeers;
+    if (auto scope = scope_from_name(text)) {
+        return *scope;
     }
     return invalid("args.scope must be single_seed_peer, all_seed_peers or all_peers, got '" +
                    std::string(text.substr(0, 64)) + "'");
@@ -149,6 +146,15 @@ std::string_view scope_name(Scope scope) {
         case Scope::kAllPeers: return "all_peers";
     }
     return "single_seed_peer";
+}
+
+std::optional<Scope> scope_from_name(std::string_view name) {
+    for (const auto scope : {Scope::kSingleSeedPeer, Scope::kAllSeedPeers, Scope::kAllPeers}) {
+        if (scope_name(scope) == name) {
+            return scope;
+        }
+    }
+    return std::nullopt;
 }
 
 Result<ManifestUrl> parse_manifest_url(std::string_view url) {

@@ -21,7 +21,8 @@
 namespace aiops::preheat {
 
 enum class Scope { kSingleSeedPeer, kAllSeedPeers, kAllPeers };
-std::string_view scope_name(Scope scope);  // the wire names above
+std::string_view scope_name(Scope scope);                     // the wire names above
+std::optional<Scope> scope_from_name(std::string_view name);  // one of those names exactly
 
 // `<scheme>://<host>/v2/<repository>/manifests/<reference>` (Dragonfly's ParseManifestURL).
 struct ManifestUrl {

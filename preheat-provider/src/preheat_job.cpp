@@ -27,15 +27,6 @@ std::optional<TaskState> parse_task_state(std::string_view name) {
     return std::nullopt;
 }
 
-std::optional<Scope> parse_scope_name(std::string_view name) {
-    for (const auto scope : {Scope::kSingleSeedPeer, Scope::kAllSeedPeers, Scope::kAllPeers}) {
-        if (scope_name(scope) == name) {
-            return scope;
-        }
-    }
-    return std::nullopt;
-}
-
 json task_entry(const BlobJob& blob, const NodeTask& task, bool failed) {
     json entry{{"url", blob.url}, {"hostname", task.hostname}, {"ip", task.ip}};
     if (failed) {
@@ -173,7 +164,7 @@ Result<PreheatJob> from_stored(const json& stored) {
         job.manifest_digest = stored.value("manifest_digest", "");
         job.error = stored.value("error", "");
         auto manifest = parse_manifest_url(stored.at("url").get<std::string>());
-        const auto scope = parse_scope_name(stored.at("scope").get<std::string>());
+        const auto scope = scope_from_name(stored.at("scope").get<std::string>());
         if (!manifest || !scope) {
             return malformed("url or scope");
         }

@@ -30,13 +30,8 @@ public:
     }
 
     void start() {
-        process_ =
-            std::make_unique<Process>(std::vector<std::string>{AIOPS_PROXY_BINARY, "--config",
-                                                               (dir_ / "proxy.yaml").string()},
-                                      dir_ / ("proxy-" + std::to_string(++starts_) + ".log"));
-        if (!wait_for_port(port_, std::chrono::seconds(20))) {
-            throw std::runtime_error("proxy-adapter did not start: " + process_->log());
-        }
+        process_ = start_service(AIOPS_PROXY_BINARY, dir_ / "proxy.yaml", port_,
+                                 dir_ / ("proxy-" + std::to_string(++starts_) + ".log"));
     }
     void restart() {
         process_->terminate();
