@@ -377,6 +377,27 @@ std::optional<std::shared_ptr<BlobReader>> BlobCache::lookup(const Digest& diges
     return reader;
 }
 
+std::optional<std::shared_ptr<BlobReader>> BlobCache::join(const Digest& digest) {
+    std::scoped_lock lock(impl_->mutex);
+    if (auto cached = impl_->open_cached_locked(digest.str())) {
+        ++impl_->counters.hits;
+        return cached;
+    }
+    if (const auto flight = impl_->flights.find(digest.str()); flight != impl_->flights.end()) {
+        ++impl_->counters.joined;
+        return std::shared_ptr<BlobReader>(std::make_shared<InFlightBlobReader>(flight->second));
+    }
+    return std::nullopt;
+}
+
+std::optional<std::filesystem::path> BlobCache::file_path(const Digest& digest) {
+    std::scoped_lock lock(impl_->mutex);
+    if (!impl_->index.touch(digest.str())) {
+        return std::nullopt;
+    }
+    return blob_path(impl_->blobs_dir, digest.str());
+}
+
 Result<std::shared_ptr<BlobReader>> BlobCache::open(const Digest& digest,
                                                     std::uint64_t expected_size,
                                                     BlobFetcher fetch) {

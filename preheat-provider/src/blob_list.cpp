@@ -35,17 +35,17 @@ Status add_blobs(const common::ImageManifest& manifest, const ManifestUrl& url,
 }
 
 Result<common::Manifest> fetch(common::RegistryClient& client, const ManifestUrl& url,
-                               std::string_view reference, std::string* digest) {
+                               std::string_view reference, ResolvedArtifact& out) {
     auto response = client.get_manifest(url.repository, reference);
     if (!response) {
         return Error{response.error().code, "manifest " + url.repository + ":" +
                                                 std::string(reference) + ": " +
                                                 response.error().message};
     }
-    if (digest != nullptr) {
-        *digest = response->digest.str();
-    }
-    return common::parse_manifest(response->bytes, response->media_type);
+    auto parsed = common::parse_manifest(response->bytes, response->media_type);
+    out.manifests.push_back(
+        {response->digest.str(), response->media_type, std::move(response->bytes)});
+    return parsed;
 }
 
 }  // namespace
@@ -62,10 +62,11 @@ Result<ResolvedArtifact> resolve_blobs(common::RegistryClient& client, const Man
                                        const std::vector<std::string>& platforms,
                                        std::size_t max_blobs) {
     ResolvedArtifact out;
-    auto top = fetch(client, manifest, manifest.reference, &out.manifest_digest);
+    auto top = fetch(client, manifest, manifest.reference, out);
     if (!top) {
         return top.error();
     }
+    out.manifest_digest = out.manifests.front().digest;
     std::set<std::string> seen;
     if (const auto* image = std::get_if<common::ImageManifest>(&*top)) {
         if (auto added = add_blobs(*image, manifest, seen, max_blobs, out); !added) {
@@ -86,7 +87,7 @@ Result<ResolvedArtifact> resolve_blobs(common::RegistryClient& client, const Man
             continue;
         }
         ++matched;
-        auto child = fetch(client, manifest, entry.digest.str(), nullptr);
+        auto child = fetch(client, manifest, entry.digest.str(), out);
         if (!child) {
             return child.error();
         }

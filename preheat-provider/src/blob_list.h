@@ -9,6 +9,7 @@
 #include "aiops/common/registry_client.h"
 #include "aiops/common/result.h"
 #include "job_request.h"
+#include "preheat_job.h"
 
 // What a preheat job must warm, resolved inside POST /oapi/v1/jobs (Harbor's token is only good
 // for ~30 min, and Dragonfly resolves in the request too: shared/reference/harbor-preheat-
@@ -26,6 +27,7 @@ struct BlobRef {
 struct ResolvedArtifact {
     std::string manifest_digest;  // of what the URL's reference names (the index for an index)
     std::vector<BlobRef> blobs;   // config and layers, unique by digest, in manifest order
+    std::vector<JobManifest> manifests;  // the one the URL names first, then an index's children
 };
 
 // "linux/amd64", "linux/arm64/v8": true when `platform` is that os/architecture[/variant].

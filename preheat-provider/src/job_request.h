@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -39,6 +40,8 @@ struct JobRequest {
     Scope scope = Scope::kSingleSeedPeer;              // "" → Dragonfly's default
     std::optional<std::vector<std::int64_t>> pools{};  // scheduler_cluster_ids; nullopt = all
     std::string platform{};                            // "os/arch[/variant]", "" = the pools'
+    // Our own API only (top-level "selector"): nodes must carry every one of these labels.
+    std::map<std::string, std::string> selector{};
 };
 
 struct JobRequestLimits {
@@ -46,6 +49,7 @@ struct JobRequestLimits {
     std::size_t max_header_bytes = 16U << 10;  // one header value (a JWT)
     std::size_t max_headers = 32;
     std::size_t max_pools = 256;
+    std::size_t max_selector_labels = 32;
 };
 
 // Harbor ≥ 2.12 (and our own API, which uses the same body plus optional args.platform).

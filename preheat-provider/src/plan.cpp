@@ -83,28 +83,27 @@ BlobTree plan_blob(std::string_view digest, const std::vector<std::string>& node
     return tree;
 }
 
-int fallback_source(const BlobTree& tree, int index, const std::vector<bool>& has_blob,
-                    const std::vector<bool>& failed) {
-    const auto size = static_cast<int>(tree.order.size());
-    const auto usable = [&](int node) {
-        return node >= 0 && node < size && node != index &&
-               static_cast<std::size_t>(node) < has_blob.size() && has_blob[node] &&
-               !(static_cast<std::size_t>(node) < failed.size() && failed[node]);
-    };
+int choose_source(const std::vector<int>& parent, int index, const std::vector<PeerState>& peers) {
+    const auto size = static_cast<int>(std::min(parent.size(), peers.size()));
     if (index < 0 || index >= size) {
-        return -1;
+        return kFromRegistry;
     }
-    for (int ancestor = tree.parent[index]; ancestor >= 0; ancestor = tree.parent[ancestor]) {
-        if (usable(ancestor)) {
-            return ancestor;
+    int steps = 0;  // a malformed (cyclic) parent vector cannot loop forever
+    for (int ancestor = parent[index]; ancestor >= 0 && ancestor < size && steps < size;
+         ancestor = parent[ancestor], ++steps) {
+        switch (peers[ancestor]) {
+            case PeerState::kHolds:
+            case PeerState::kReceiving: return ancestor;
+            case PeerState::kNotStarted: return kWaitForPeer;
+            case PeerState::kUnusable: break;
         }
     }
     for (int node = 0; node < size; ++node) {
-        if (usable(node)) {
+        if (node != index && peers[node] == PeerState::kHolds) {
             return node;
         }
     }
-    return -1;
+    return kFromRegistry;
 }
 
 }  // namespace aiops::preheat

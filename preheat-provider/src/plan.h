@@ -52,9 +52,14 @@ struct BlobTree {
 BlobTree plan_blob(std::string_view digest, const std::vector<std::string>& nodes, Scope scope,
                    int fan_out);
 
-// Where node `index` of `tree` fetches from once some nodes failed: its nearest ancestor that
-// holds the blob and has not failed, else any other node that holds it, else the registry (-1).
-int fallback_source(const BlobTree& tree, int index, const std::vector<bool>& has_blob,
-                    const std::vector<bool>& failed);
+// Where node `index` of a blob's tree fetches from, given what each node of the tree is doing.
+// Walking up from its parent, the first ancestor that is not unusable: one that holds or is
+// receiving the blob (a peer serves a blob it is still receiving), or kWaitForPeer when that
+// ancestor has not started yet. When every ancestor is unusable (failed, lost, served bad bytes):
+// any other node that holds the blob, else the registry (kFromRegistry).
+enum class PeerState { kNotStarted, kReceiving, kHolds, kUnusable };
+inline constexpr int kFromRegistry = -1;
+inline constexpr int kWaitForPeer = -2;
+int choose_source(const std::vector<int>& parent, int index, const std::vector<PeerState>& peers);
 
 }  // namespace aiops::preheat

@@ -130,10 +130,22 @@ json to_stored(const PreheatJob& job) {
                              {"ip", task.ip},
                              {"pool", task.pool},
                              {"state", task_state_name(task.state)},
-                             {"error", task.error}});
+                             {"error", task.error},
+                             {"parent", task.parent},
+                             {"source", task.source},
+                             {"attempts", task.attempts},
+                             {"bad_sources", task.bad_sources},
+                             {"boot_id", task.boot_id},
+                             {"bytes", task.bytes}});
         }
         blobs.push_back(
             {{"digest", blob.digest}, {"size", blob.size}, {"url", blob.url}, {"tasks", tasks}});
+    }
+    json manifests = json::array();
+    for (const auto& manifest : job.manifests) {
+        manifests.push_back({{"digest", manifest.digest},
+                             {"media_type", manifest.media_type},
+                             {"content", manifest.content}});
     }
     const auto& request = job.request;
     json stored{{"id", job.id},
@@ -145,8 +157,11 @@ json to_stored(const PreheatJob& job) {
                 {"scope", scope_name(request.scope)},
                 {"pools", request.pools ? json(*request.pools) : json(nullptr)},
                 {"platform", request.platform},
+                {"selector", request.selector},
                 {"manifest_digest", job.manifest_digest},
                 {"blobs", std::move(blobs)},
+                {"manifests", std::move(manifests)},
+                {"deadline_ms", job.deadline_ms},
                 {"error", job.error}};
     return stored;
 }
@@ -163,6 +178,12 @@ Result<PreheatJob> from_stored(const json& stored) {
         job.finished_at = stored.value("finished_at", "");
         job.manifest_digest = stored.value("manifest_digest", "");
         job.error = stored.value("error", "");
+        job.deadline_ms = stored.value("deadline_ms", std::int64_t{0});
+        for (const auto& manifest : stored.value("manifests", json::array())) {
+            job.manifests.push_back({manifest.at("digest").get<std::string>(),
+                                     manifest.at("media_type").get<std::string>(),
+                                     manifest.at("content").get<std::string>()});
+        }
         auto manifest = parse_manifest_url(stored.at("url").get<std::string>());
         const auto scope = scope_from_name(stored.at("scope").get<std::string>());
         if (!manifest || !scope) {
@@ -173,6 +194,7 @@ Result<PreheatJob> from_stored(const json& stored) {
         job.request.authorization = stored.value("authorization", "");
         job.request.scope = *scope;
         job.request.platform = stored.value("platform", "");
+        job.request.selector = stored.value("selector", std::map<std::string, std::string>{});
         if (stored.at("pools").is_array()) {
             job.request.pools = stored.at("pools").get<std::vector<std::int64_t>>();
         }
@@ -186,10 +208,21 @@ Result<PreheatJob> from_stored(const json& stored) {
                 if (!state) {
                     return malformed("task state");
                 }
-                entry.tasks.push_back({task.at("node").get<std::string>(),
-                                       task.value("hostname", ""), task.value("ip", ""),
-                                       task.value("pool", std::int64_t{0}), *state,
-                                       task.value("error", "")});
+                NodeTask parsed;
+                parsed.node = task.at("node").get<std::string>();
+                parsed.hostname = task.value("hostname", "");
+                parsed.ip = task.value("ip", "");
+                parsed.pool = task.value("pool", std::int64_t{0});
+                parsed.state = *state;
+                parsed.error = task.value("error", "");
+                parsed.parent = task.value("parent", -1);
+                parsed.source = task.value("source", "");
+                parsed.attempts = task.value("attempts", 0);
+                parsed.bad_sources =
+                    task.value("bad_sources", std::vector<std::string>{});
+                parsed.boot_id = task.value("boot_id", "");
+                parsed.bytes = task.value("bytes", std::uint64_t{0});
+                entry.tasks.push_back(std::move(parsed));
             }
             job.blobs.push_back(std::move(entry));
         }

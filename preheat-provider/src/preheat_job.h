@@ -32,6 +32,16 @@ struct NodeTask {
     std::int64_t pool = 0;  // scheduler_cluster_id the node was selected through (0: none)
     TaskState state = TaskState::kPending;
     std::string error{};  // kFailed: why (digest mismatch, 401 token expired, …)
+    // The distribution plan: this task's parent in the blob's tree (index into tasks, -1 = the
+    // registry), where the running attempt fetches from ("registry" or a node name), attempts
+    // so far, peers that served this node bad bytes or failed it, the agent process (boot id)
+    // the attempt was handed to, and bytes received so far.
+    int parent = -1;
+    std::string source{};
+    int attempts = 0;
+    std::vector<std::string> bad_sources{};
+    std::string boot_id{};
+    std::uint64_t bytes = 0;
 };
 
 struct BlobJob {
@@ -39,6 +49,14 @@ struct BlobJob {
     std::uint64_t size = 0;
     std::string url{};  // <registry>/v2/<repository>/blobs/<digest>
     std::vector<NodeTask> tasks{};
+};
+
+// A manifest the job resolved (the top one, and an index's children), handed to the agents so
+// that their registry mirror can serve it and they can lay a model out without a credential.
+struct JobManifest {
+    std::string digest{};
+    std::string media_type{};
+    std::string content{};
 };
 
 struct PreheatJob {
@@ -49,7 +67,9 @@ struct PreheatJob {
     JobRequest request{};
     std::string manifest_digest{};
     std::vector<BlobJob> blobs{};
-    std::string error{};  // job-level failure
+    std::vector<JobManifest> manifests{};  // manifests[0] is what the URL names
+    std::int64_t deadline_ms = 0;          // Unix ms; unfinished tasks fail after it (0: none)
+    std::string error{};                   // job-level failure
 };
 
 JobState job_state(const PreheatJob& job);

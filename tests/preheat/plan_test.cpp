@@ -9,7 +9,10 @@
 namespace {
 
 using aiops::preheat::BlobTree;
-using aiops::preheat::fallback_source;
+using aiops::preheat::choose_source;
+using aiops::preheat::kFromRegistry;
+using aiops::preheat::kWaitForPeer;
+using aiops::preheat::PeerState;
 using aiops::preheat::Node;
 using aiops::preheat::plan_blob;
 using aiops::preheat::PlanSettings;
@@ -89,17 +92,24 @@ BOOST_AUTO_TEST_CASE(a_failed_parent_is_replaced_by_its_nearest_ancestor_then_th
     const int leaf = 12;
     const int parent = tree.parent[leaf];
     const int grandparent = tree.parent[parent];
-    std::vector<bool> has(13, false);
-    std::vector<bool> failed(13, false);
-    has[parent] = has[grandparent] = true;
-    failed[parent] = true;
+    std::vector<PeerState> peers(13, PeerState::kNotStarted);
 
-    BOOST_TEST(fallback_source(tree, leaf, has, failed) == grandparent);
-    failed[grandparent] = true;
-    BOOST_TEST(fallback_source(tree, leaf, has, failed) == -1);  // nobody else has it
-    has[5] = true;
-    BOOST_TEST(fallback_source(tree, leaf, has, failed) == 5);  // any holder before the registry
-    BOOST_TEST(fallback_source(tree, 99, has, failed) == -1);
+    BOOST_TEST(choose_source(tree.parent, leaf, peers) == kWaitForPeer);
+    peers[parent] = PeerState::kReceiving;  // a peer serves what it is still receiving
+    BOOST_TEST(choose_source(tree.parent, leaf, peers) == parent);
+    peers[parent] = PeerState::kUnusable;
+    BOOST_TEST(choose_source(tree.parent, leaf, peers) == kWaitForPeer);  // grandparent not started
+    peers[grandparent] = PeerState::kHolds;
+    BOOST_TEST(choose_source(tree.parent, leaf, peers) == grandparent);
+    peers[grandparent] = PeerState::kUnusable;
+    BOOST_TEST(choose_source(tree.parent, leaf, peers) == kFromRegistry);  // nobody else has it
+    peers[5] = PeerState::kHolds;
+    BOOST_TEST(choose_source(tree.parent, leaf, peers) == 5);  // any holder before the registry
+    BOOST_TEST(choose_source(tree.parent, 0, peers) == 5);     // even for the root
+    BOOST_TEST(choose_source(tree.parent, 99, peers) == kFromRegistry);
+    const std::vector<int> cyclic{1, 0};
+    BOOST_TEST(choose_source(cyclic, 0, {PeerState::kUnusable, PeerState::kUnusable}) ==
+               kFromRegistry);
 }
 
 BOOST_AUTO_TEST_CASE(nodes_are_selected_by_pool_and_seed_labels) {

@@ -80,6 +80,12 @@ public:
 
     // The cached blob, or nullopt (not cached, or only in flight). Counts as an access for LRU.
     std::optional<std::shared_ptr<BlobReader>> lookup(const Digest& digest);
+    // The cached blob, or a reader tailing its download in flight, or nullopt: never starts a
+    // download (a peer serving what it holds or is still receiving).
+    std::optional<std::shared_ptr<BlobReader>> join(const Digest& digest);
+    // Where a complete blob's file is (`<dir>/blobs/<algorithm>/<hex>`), for hard links; nullopt
+    // when it is not cached. The file is read-only by contract: never write through a link.
+    std::optional<std::filesystem::path> file_path(const Digest& digest);
 
     // The cached blob, or a reader on its download: joins the download in flight for `digest`, or
     // starts `fetch` on a background thread. The download is verified against `digest` and
