@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "aiops/common/blob_response.h"
 #include "aiops/common/encoding.h"
 #include "aiops/common/log.h"
 #include "aiops/common/media_types.h"
@@ -309,46 +310,15 @@ void OciApi::blob(const Request& req, Response& res, const RequestContext& ctx) 
 void OciApi::serve_reader(const Request& req, Response& res,
                           const std::shared_ptr<common::BlobReader>& reader, std::uint64_t size,
                           const std::string& source) {
-    auto range = common::parse_byte_range(req.get_header_value("Range"), size);
-    if (!range) {
-        res.set_header("Content-Range", "bytes */" + std::to_string(size));
-        return write_oci_error(res, range.error(), "BLOB_UNKNOWN");
+    common::BlobResponseOptions options;
+    options.buffer_bytes = settings_.stream_buffer_bytes;
+    options.content_type = kBlobType;
+    options.on_sent = [this, source](std::size_t bytes) {
+        blob_bytes_.inc({source}, static_cast<double>(bytes));
+    };
+    if (auto served = common::respond_with_blob(req, res, reader, size, options); !served) {
+        write_oci_error(res, served.error(), "BLOB_UNKNOWN");
     }
-    std::uint64_t first = 0;
-    std::uint64_t length = size;
-    res.status = 200;
-    if (*range) {
-        first = (*range)->first;
-        length = (*range)->length();
-        res.status = 206;
-        res.set_header("Content-Range", "bytes " + std::to_string(first) + "-" +
-                                            std::to_string((*range)->last) + "/" +
-                                            std::to_string(size));
-    }
-    res.set_header("Accept-Ranges", "bytes");
-    if (!reader || length == 0) {  // HEAD of an uncached blob, or an empty blob
-        res.set_header("Content-Length", std::to_string(length));
-        res.set_content_provider(
-            length, kBlobType, [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
-        return;
-    }
-    auto buffer = std::make_shared<std::vector<char>>(settings_.stream_buffer_bytes);
-    res.set_content_provider(
-        length, kBlobType,
-        [this, reader, buffer, first, source](std::size_t offset, std::size_t wanted,
-                                              httplib::DataSink& sink) {
-            const auto want = std::min(wanted, buffer->size());
-            auto read = reader->read(first + offset, buffer->data(), want);
-            if (!read || *read == 0) {
-                // Aborting the connection is the only honest answer once the status and
-                // Content-Length are out: the client sees a short body and retries.
-                common::log::warn("blob stream aborted",
-                                  {{"error", read ? "unexpected end" : read.error().message}});
-                return false;
-            }
-            blob_bytes_.inc({source}, static_cast<double>(*read));
-            return sink.write(buffer->data(), *read);
-        });
 }
 
 }  // namespace aiops::proxy
