@@ -437,6 +437,7 @@ Agent::Outcome Agent::transfer(const Work& work) {
                                                              : "403") +
                                              "): Harbor's preheat token has probably expired — " +
                                              outcome.status.error().message};
+            outcome.credential_rejected = true;
             return outcome;
         }
         outcome.source_failed = code == ErrorCode::kDigestMismatch;
@@ -563,7 +564,8 @@ void Agent::report(const Work& work, TaskState state, const Outcome& outcome) {
               {"state", state == TaskState::kSucceeded ? "succeeded" : "failed"},
               {"bytes", state == TaskState::kSucceeded ? work.size : 0},
               {"source_failed", outcome.source_failed},
-              {"retryable", outcome.retryable}};
+              {"retryable", outcome.retryable},
+              {"credential_rejected", outcome.credential_rejected}};
     if (!outcome.status) {
         body["error"] = outcome.status.error().message;
     }

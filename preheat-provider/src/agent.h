@@ -89,6 +89,7 @@ private:
         common::Status status{};
         bool source_failed = false;
         bool retryable = false;
+        bool credential_rejected = false;
     };
 
     common::Status send_heartbeat();

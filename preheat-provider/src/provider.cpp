@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <set>
+#include <variant>
 
 #include "aiops/common/log.h"
 #include "aiops/common/registry_client.h"
 #include "blob_list.h"
+#include "model_layout.h"
 
 namespace aiops::preheat {
 
@@ -68,6 +70,7 @@ json detailed_view(const PreheatJob& job) {
                              {"source", task.source},
                              {"attempts", task.attempts},
                              {"bytes", task.bytes},
+                             {"bad_sources", task.bad_sources},
                              {"error", task.error}});
         }
         blobs.push_back({{"digest", blob.digest}, {"size", blob.size}, {"tasks", std::move(tasks)}});
@@ -304,10 +307,26 @@ Result<PreheatJob> Provider::create_job(JobRequest request) {
     if (!resolved) {
         auto error = resolved.error();
         if (error.code == ErrorCode::kUnauthorized || error.code == ErrorCode::kForbidden) {
-            error.message += " (the registry refused the job's credential: Harbor's pull token "
-                             "may have expired)";
+            // Not our caller's credential that failed: answer as a gateway would.
+            return Error{ErrorCode::kUpstream,
+                         error.message + " (the registry refused the job's credential: Harbor's "
+                                         "pull token may have expired)"};
         }
         return error;
+    }
+    // A model whose files cannot be laid out safely is refused now, not on every node later.
+    for (const auto& manifest : resolved->manifests) {
+        auto parsed = common::parse_manifest(manifest.content, manifest.media_type);
+        const auto* image = parsed ? std::get_if<common::ImageManifest>(&*parsed) : nullptr;
+        if (image == nullptr) {
+            continue;
+        }
+        if (auto files = model_files(*image); !files) {
+            return Error{ErrorCode::kInvalidInput,
+                         "model " + request.manifest.repository + ":" +
+                             request.manifest.reference + " (" + manifest.digest +
+                             ") cannot be laid out safely: " + files.error().message};
+        }
     }
     auto all_agents = agents();
     if (!all_agents) {

@@ -90,6 +90,18 @@ PeerState peer_state(const NodeTask& peer, const NodeTask& asking, const Agents&
     return PeerState::kUnusable;
 }
 
+void fail_unfinished(PreheatJob& job, const std::string& description) {
+    for (auto& blob : job.blobs) {
+        for (auto& task : blob.tasks) {
+            if (!is_final(task.state)) {
+                task.state = TaskState::kFailed;
+                task.error = description;
+                task.source.clear();
+            }
+        }
+    }
+}
+
 }  // namespace
 
 Result<AgentRecord> parse_heartbeat(const json& body, const HeartbeatLimits& limits) {
@@ -282,6 +294,7 @@ Result<Progress> parse_progress(const json& body) {
     progress.error = shorten(std::move(*error));
     progress.source_failed = flag("source_failed");
     progress.retryable = flag("retryable");
+    progress.credential_rejected = flag("credential_rejected");
     return progress;
 }
 
@@ -319,6 +332,9 @@ bool apply_progress(PreheatJob& job, const Progress& progress, const SchedulerSe
                                              std::to_string(task.attempts) + " attempt" +
                                              (task.attempts == 1 ? "" : "s") + ")";
                     task.source.clear();
+                    if (progress.credential_rejected) {
+                        fail_unfinished(job, description);
+                    }
                     break;
                 }
             }

@@ -85,6 +85,9 @@ struct Progress {
     std::string error{};         // failed: the description Harbor will show
     bool source_failed = false;  // failed: the source misbehaved (bad digest, peer down, 5xx)
     bool retryable = false;      // failed: worth another attempt (timeouts, 5xx)
+    // failed: the registry refused the job's credential (401/403) — no other task of the job
+    // can succeed either, so they all fail now with this description.
+    bool credential_rejected = false;
 };
 common::Result<Progress> parse_progress(const nlohmann::json& body);
 
