@@ -228,6 +228,30 @@ void Agent::heartbeat_loop() {
     while (sleep_unless_stopping(settings_.heartbeat_interval)) {
         if (auto sent = send_heartbeat(); !sent) {
             common::log::warn("heartbeat failed", {{"error", sent.error().message}});
+            continue;
+        }
+        renew_in_flight();
+    }
+}
+
+void Agent::renew_in_flight() {
+    std::vector<std::pair<std::pair<std::int64_t, std::string>, std::uint64_t>> running;
+    {
+        std::scoped_lock lock(mutex_);
+        for (const auto& [key, bytes] : in_flight_) {
+            running.emplace_back(key, bytes->load());
+        }
+    }
+    for (const auto& [key, bytes] : running) {
+        const json body{{"node", settings_.node_name}, {"boot_id", boot_id_},
+                        {"job", key.first},            {"digest", key.second},
+                        {"state", "running"},          {"bytes", bytes}};
+        if (auto sent = call_provider("POST", "/agent/v1/progress", body, std::chrono::seconds(10));
+            !sent) {
+            common::log::warn("progress renewal failed", {{"job", key.first},
+                                                          {"digest", key.second},
+                                                          {"error", sent.error().message}});
+            return;
         }
     }
 }
@@ -411,10 +435,27 @@ Agent::Outcome Agent::transfer(const Work& work) {
         return outcome;
     }
     const bool from_registry = work.source == kRegistrySource;
-    common::BlobFetcher fetcher = [this, work, from_registry](const common::BlobSink& sink) {
-        const common::BlobSink counting = [this, &sink, from_registry](std::string_view bytes) {
+    const auto key = std::make_pair(work.job, work.digest);
+    auto received = std::make_shared<std::atomic<std::uint64_t>>(0);
+    {
+        std::scoped_lock lock(mutex_);
+        in_flight_[key] = received;
+    }
+    struct Done {
+        Agent* agent;
+        std::pair<std::int64_t, std::string> key;
+        ~Done() {
+            std::scoped_lock lock(agent->mutex_);
+            agent->in_flight_.erase(key);
+        }
+    } done{this, key};
+    common::BlobFetcher fetcher = [this, work, from_registry,
+                                   received](const common::BlobSink& sink) {
+        const common::BlobSink counting = [this, &sink, from_registry,
+                                           &received](std::string_view bytes) {
             bytes_received_.inc({from_registry ? "registry" : "peer"},
                                 static_cast<double>(bytes.size()));
+            received->fetch_add(bytes.size());
             return sink(bytes);
         };
         return from_registry ? fetch_from_registry(work, counting) : fetch_from_peer(work, counting);

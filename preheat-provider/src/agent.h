@@ -6,6 +6,8 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <utility>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -104,6 +106,7 @@ private:
     // The node's copy of the job is complete: lay a model out. Error = why the layout failed.
     common::Status finish_job_if_complete(std::int64_t job);
     void report(const Work& work, TaskState state, const Outcome& outcome);
+    void renew_in_flight();
     common::Result<nlohmann::json> call_provider(const std::string& method,
                                                  const std::string& path,
                                                  const nlohmann::json& body,
@@ -131,6 +134,9 @@ private:
     std::map<std::int64_t, JobContext> jobs_;   // guarded by mutex_
     std::map<std::string, std::string> media_types_;  // manifest digest → type; guarded by mutex_
     std::map<std::string, std::string> tags_;  // "repository:tag" → digest; guarded by mutex_
+    // Transfers running now, with their bytes so far: renewed at the provider every heartbeat.
+    std::map<std::pair<std::int64_t, std::string>, std::shared_ptr<std::atomic<std::uint64_t>>>
+        in_flight_;  // guarded by mutex_
     std::mutex layout_mutex_;                   // one model layout at a time
     std::vector<std::thread> threads_;
 };

@@ -136,7 +136,8 @@ json to_stored(const PreheatJob& job) {
                              {"attempts", task.attempts},
                              {"bad_sources", task.bad_sources},
                              {"boot_id", task.boot_id},
-                             {"bytes", task.bytes}});
+                             {"bytes", task.bytes},
+                             {"lease_until_ms", task.lease_until_ms}});
         }
         blobs.push_back(
             {{"digest", blob.digest}, {"size", blob.size}, {"url", blob.url}, {"tasks", tasks}});
@@ -222,6 +223,7 @@ Result<PreheatJob> from_stored(const json& stored) {
                     task.value("bad_sources", std::vector<std::string>{});
                 parsed.boot_id = task.value("boot_id", "");
                 parsed.bytes = task.value("bytes", std::uint64_t{0});
+                parsed.lease_until_ms = task.value("lease_until_ms", std::int64_t{0});
                 entry.tasks.push_back(std::move(parsed));
             }
             job.blobs.push_back(std::move(entry));

@@ -42,6 +42,9 @@ struct NodeTask {
     std::vector<std::string> bad_sources{};
     std::string boot_id{};
     std::uint64_t bytes = 0;
+    // The running attempt is given up (re-queued) when no progress renews it by then (Unix ms):
+    // an assignment whose answer never reached the agent, or an agent stuck mid-transfer.
+    std::int64_t lease_until_ms = 0;
 };
 
 struct BlobJob {

@@ -129,6 +129,8 @@ ProviderSettings provider_settings_from_config(common::Config& config) {
     s.scheduler.max_attempts = static_cast<int>(config.get_int("preheat.max_attempts", 3, 1, 20));
     s.scheduler.agent_ttl =
         std::chrono::milliseconds(config.get_int("agents.ttl_ms", 15000, 500, 3'600'000));
+    s.scheduler.task_lease =
+        std::chrono::milliseconds(config.get_int("agents.task_lease_ms", 60000, 500, 3'600'000));
     s.max_poll_wait =
         std::chrono::milliseconds(config.get_int("agents.max_poll_wait_ms", 20000, 0, 60000));
     s.max_blobs = static_cast<std::size_t>(config.get_int("preheat.max_blobs", 10000, 1, 100000));
@@ -486,7 +488,7 @@ Result<json> Provider::assignments(const std::string& node, const std::string& b
 Result<bool> Provider::progress(const Progress& report) {
     bool applied = false;
     auto updated = jobs_.update(report.job, [&](PreheatJob& job) -> Status {
-        applied = apply_progress(job, report, settings_.scheduler);
+        applied = apply_progress(job, report, now_ms(), settings_.scheduler);
         return {};
     });
     if (!updated) {

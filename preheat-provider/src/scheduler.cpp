@@ -240,6 +240,7 @@ std::vector<Assignment> take_assignments(PreheatJob& job, std::string_view node,
             task.hostname = self->second.hostname;
             task.ip = self->second.ip;
             task.bytes = 0;
+            task.lease_until_ms = now_ms + settings.task_lease.count();
             ++task.attempts;
             out.push_back(std::move(assignment));
         }
@@ -298,7 +299,8 @@ Result<Progress> parse_progress(const json& body) {
     return progress;
 }
 
-bool apply_progress(PreheatJob& job, const Progress& progress, const SchedulerSettings& settings) {
+bool apply_progress(PreheatJob& job, const Progress& progress, std::int64_t now_ms,
+                    const SchedulerSettings& settings) {
     for (auto& blob : job.blobs) {
         if (blob.digest != progress.digest) {
             continue;
@@ -310,7 +312,10 @@ bool apply_progress(PreheatJob& job, const Progress& progress, const SchedulerSe
             }
             switch (progress.state) {
                 case TaskState::kPending:
-                case TaskState::kRunning: task.bytes = std::min(progress.bytes, blob.size); break;
+                case TaskState::kRunning:
+                    task.bytes = std::min(progress.bytes, blob.size);
+                    task.lease_until_ms = now_ms + settings.task_lease.count();
+                    break;
                 case TaskState::kSucceeded:
                     task.state = TaskState::kSucceeded;
                     task.bytes = blob.size;
@@ -369,6 +374,13 @@ bool sweep(PreheatJob& job, const Agents& agents, std::int64_t now_ms,
                 const bool again = task.attempts < settings.max_attempts;
                 task.state = again ? TaskState::kPending : TaskState::kFailed;
                 task.error = "agent " + task.node + " restarted during the transfer";
+                task.source.clear();
+            } else if (task.state == TaskState::kRunning && task.lease_until_ms > 0 &&
+                       now_ms > task.lease_until_ms) {
+                const bool again = task.attempts < settings.max_attempts;
+                task.state = again ? TaskState::kPending : TaskState::kFailed;
+                task.error = "no progress from agent " + task.node + " for " +
+                             std::to_string(settings.task_lease.count() / 1000) + " s";
                 task.source.clear();
             } else {
                 continue;

@@ -21,7 +21,8 @@
 //    another source (that peer is not used again for this task), a retryable registry failure
 //    is retried, anything else fails the task with the agent's description;
 //  * sweep() fails the tasks of agents that stopped heartbeating and of jobs past their
-//    deadline, and re-queues attempts whose agent restarted (new boot id).
+//    deadline, and re-queues attempts whose agent restarted (new boot id) or whose lease ran
+//    out (the assignment never reached the agent, e.g. the provider died answering it).
 namespace aiops::preheat {
 
 struct AgentRecord {
@@ -52,6 +53,9 @@ common::Result<AgentRecord> agent_from_json(const nlohmann::json& stored);
 struct SchedulerSettings {
     int max_attempts = 3;                       // per task, over all sources
     std::chrono::milliseconds agent_ttl{15000};  // no heartbeat for this long: the agent is lost
+    // A running attempt with no progress report for this long is re-queued (agents report every
+    // heartbeat interval while a transfer runs).
+    std::chrono::milliseconds task_lease{60000};
 };
 
 bool agent_alive(const AgentRecord& agent, std::int64_t now_ms, const SchedulerSettings& settings);
@@ -93,7 +97,8 @@ common::Result<Progress> parse_progress(const nlohmann::json& body);
 
 // false when the report matches no running attempt of that agent process (stale or duplicate:
 // the task was already re-queued, failed by sweep() or finished).
-bool apply_progress(PreheatJob& job, const Progress& progress, const SchedulerSettings& settings);
+bool apply_progress(PreheatJob& job, const Progress& progress, std::int64_t now_ms,
+                    const SchedulerSettings& settings);
 
 // true when it changed the job.
 bool sweep(PreheatJob& job, const Agents& agents, std::int64_t now_ms,
