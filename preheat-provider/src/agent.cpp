@@ -118,6 +118,8 @@ AgentSettings agent_settings_from_config(common::Config& config, const std::stri
     s.peer_start_wait =
         std::chrono::milliseconds(config.get_int("agent.peer_start_wait_ms", 15000, 0, 600000));
     s.mirror_serve_tags = config.get_bool("mirror.serve_tags", false);
+    s.max_ingress_bytes_per_s = static_cast<std::uint64_t>(
+        config.get_int("transfer.max_bytes_per_s", 0, 0, std::int64_t{1} << 40));
     return s;
 }
 
@@ -135,7 +137,8 @@ Agent::Agent(AgentSettings settings, common::BlobCache& cache, common::HttpClien
       peer_bytes_served_(metrics.counter("preheat_agent_peer_bytes_served_total",
                                          "Blob bytes served to peers and the mirror", {"route"})),
       layouts_(metrics.counter("preheat_agent_model_layouts_total",
-                               "Model directories laid out, by outcome", {"outcome"})) {}
+                               "Model directories laid out, by outcome", {"outcome"})),
+      ingress_(settings_.max_ingress_bytes_per_s) {}
 
 Agent::~Agent() { stop(); }
 
@@ -456,6 +459,7 @@ Agent::Outcome Agent::transfer(const Work& work) {
             bytes_received_.inc({from_registry ? "registry" : "peer"},
                                 static_cast<double>(bytes.size()));
             received->fetch_add(bytes.size());
+            ingress_.consume(bytes.size());
             return sink(bytes);
         };
         return from_registry ? fetch_from_registry(work, counting) : fetch_from_peer(work, counting);

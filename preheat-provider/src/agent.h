@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "aiops/common/bandwidth.h"
 #include "aiops/common/blob_cache.h"
 #include "aiops/common/config.h"
 #include "aiops/common/http_client.h"
@@ -51,12 +52,15 @@ struct AgentSettings {
     std::chrono::milliseconds peer_start_wait{15000};
     std::chrono::milliseconds report_retry{120000};  // progress reports survive a provider restart
     bool mirror_serve_tags = false;  // answer manifests by tag from what was preheated
+    // Cap on the node's preheat ingress, registry and peers together (0 = none): preheating must
+    // not starve the node's running workloads of network bandwidth.
+    std::uint64_t max_ingress_bytes_per_s = 0;
 };
 
 // agent.provider_url, agent.provider_token(_file), agent.peer_token(_file), agent.node_name,
 // agent.labels ("k=v,k=v" or a map), agent.hostname, agent.ip, agent.peer_url, agent.models_dir,
 // agent.workers, agent.heartbeat_interval_ms, agent.poll_wait_ms, agent.peer_start_wait_ms,
-// mirror.serve_tags. `listen` is the server's host:port (the default peer URL).
+// transfer.max_bytes_per_s, mirror.serve_tags. `listen` is the server's host:port (the default peer URL).
 AgentSettings agent_settings_from_config(common::Config& config, const std::string& listen);
 
 class Agent {
@@ -126,6 +130,7 @@ private:
     common::Counter& bytes_received_;
     common::Counter& peer_bytes_served_;
     common::Counter& layouts_;
+    common::BandwidthLimiter ingress_;
 
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -29,29 +29,6 @@ std::string clipped(std::string text) {
 
 }  // namespace
 
-BandwidthLimiter::BandwidthLimiter(std::uint64_t bytes_per_second, Now now, Sleep sleep)
-    : rate_(bytes_per_second), now_(std::move(now)), sleep_(std::move(sleep)) {}
-
-void BandwidthLimiter::consume(std::size_t bytes) {
-    if (rate_ == 0 || bytes == 0) {
-        return;
-    }
-    const auto cost = std::chrono::nanoseconds(
-        static_cast<std::int64_t>(static_cast<double>(bytes) * 1e9 / static_cast<double>(rate_)));
-    std::chrono::steady_clock::time_point now;
-    std::chrono::steady_clock::time_point until;
-    {
-        const std::lock_guard lock(mutex_);
-        now = now_();
-        // Idle time is banked for at most one second: a burst after a pause stays bounded.
-        next_free_ = std::max(next_free_, now - std::chrono::seconds(1)) + cost;
-        until = next_free_;
-    }
-    if (until > now) {
-        sleep_(until - now);
-    }
-}
-
 std::string quote_segment(std::string_view text) { return common::percent_encode(text, false); }
 std::string quote_path(std::string_view text) { return common::percent_encode(text, true); }
 

@@ -12,6 +12,7 @@
 
 #include "aiops/common/http_client.h"
 #include "aiops/common/result.h"
+#include "aiops/common/bandwidth.h"
 #include "hf_api.h"
 
 // The Hugging Face Hub over HTTP (shared/reference/modelspec-hf-scanning.md §2): model info at a
@@ -22,23 +23,7 @@
 // kNotFound, 429 after our retries → kRateLimited with retry_after, 5xx/transport → kUpstream.
 namespace aiops::proxy {
 
-// A shared byte-rate cap over every download (0 = unlimited): callers report bytes as they pass
-// and are paused long enough to keep the long-run rate under the cap.
-class BandwidthLimiter {
-public:
-    using Sleep = std::function<void(std::chrono::nanoseconds)>;
-    using Now = std::function<std::chrono::steady_clock::time_point()>;
-    BandwidthLimiter(std::uint64_t bytes_per_second, Now now, Sleep sleep);
-    void consume(std::size_t bytes);
-
-private:
-    std::uint64_t rate_;
-    Now now_;
-    Sleep sleep_;
-    std::mutex mutex_;
-    std::chrono::steady_clock::time_point
-        next_free_{};  // when the bytes consumed so far are "paid"
-};
+using common::BandwidthLimiter;  // a shared byte-rate cap over every download
 
 struct HfClientSettings {
     std::string endpoint = "https://huggingface.co";  // trailing '/' stripped
