@@ -94,10 +94,13 @@ echo $! >"$RUN/docker-registry.pid"
 wait_http "http://127.0.0.1:$REGISTRY_PORT/v2/" docker-registry
 echo "docker-registry   http://127.0.0.1:$REGISTRY_PORT/v2/"
 
-# A writer token for the local services (config/local/*.yaml read it from this file).
-if [ ! -s "$RUN/local-token" ]; then
-    (umask 077 && openssl rand -hex 24 >"$RUN/local-token")
-fi
+# A writer token for the local services, and the preheat agent's provider and peer tokens
+# (config/local/*.yaml read them from these files).
+for token in local-token local-agent-token local-peer-token; do
+    if [ ! -s "$RUN/$token" ]; then
+        (umask 077 && openssl rand -hex 24 >"$RUN/$token")
+    fi
+done
 
 for entry in "${SERVICES[@]}"; do
     name=${entry%%:*}
