@@ -112,14 +112,14 @@ std::uint64_t push_model(common::RegistryClient& client, const Options& options)
         if (!pushed) {
             throw std::runtime_error("pushing a layer: " + pushed.error().message);
         }
-        layers.push_back({{"mediaType", mp::layer_media_type(mp::Naming::kCncf,
-                                                             mp::LayerKind::kWeight,
-                                                             mp::LayerEncoding::kRaw)},
-                          {"digest", pushed->digest.str()},
-                          {"size", pushed->size},
-                          {"annotations",
-                           {{"org.cncf.model.filepath",
-                             "model-" + std::to_string(index + 1) + ".safetensors"}}}});
+        layers.push_back(
+            {{"mediaType", mp::layer_media_type(mp::Naming::kCncf, mp::LayerKind::kWeight,
+                                                mp::LayerEncoding::kRaw)},
+             {"digest", pushed->digest.str()},
+             {"size", pushed->size},
+             {"annotations",
+              {{"org.cncf.model.filepath",
+                "model-" + std::to_string(index + 1) + ".safetensors"}}}});
         total += pushed->size;
     }
     const std::string config =
@@ -169,12 +169,11 @@ Run preheat(fixtures::RegistryServer& registry, const std::string& bearer, int a
         throw std::runtime_error("POST /oapi/v1/jobs answered " + std::to_string(answer.status) +
                                  ": " + answer.body.dump());
     }
-    const auto job = cluster.wait_for_job(answer.body.at("id").get<std::int64_t>(),
-                                          std::chrono::seconds(1800),
-                                          std::chrono::milliseconds(50));
+    const auto job =
+        cluster.wait_for_job(answer.body.at("id").get<std::int64_t>(), std::chrono::seconds(1800),
+                             std::chrono::milliseconds(50));
     Run run;
-    run.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     run.egress = registry.blob_bytes_served() - before;
     run.state = job.at("state").get<std::string>();
     return run;
@@ -185,7 +184,8 @@ int run(const Options& options) {
     const auto needed = options.bytes * static_cast<std::uint64_t>(options.agents + 3);
     if (::statvfs("/tmp", &disk) == 0 &&
         static_cast<std::uint64_t>(disk.f_bavail) * disk.f_frsize < needed) {
-        std::printf("bench_preheat: needs %.0f MiB free in /tmp\n", static_cast<double>(needed) / kMiB);
+        std::printf("bench_preheat: needs %.0f MiB free in /tmp\n",
+                    static_cast<double>(needed) / kMiB);
         return 2;
     }
     fixtures::TokenIssuer issuer;
@@ -228,9 +228,10 @@ int run(const Options& options) {
         }
         const double egress_ratio = static_cast<double>(many.egress) / static_cast<double>(size);
         const double wall_ratio = many.seconds / single.seconds;
-        std::printf("registry egress / artifact size: %.2f (target <= %.1f, per-node pulls %.1f) %s\n",
-                    egress_ratio, kTargetEgress, static_cast<double>(options.agents),
-                    egress_ratio <= kTargetEgress ? "PASS" : "MISS");
+        std::printf(
+            "registry egress / artifact size: %.2f (target <= %.1f, per-node pulls %.1f) %s\n",
+            egress_ratio, kTargetEgress, static_cast<double>(options.agents),
+            egress_ratio <= kTargetEgress ? "PASS" : "MISS");
         std::printf("wall time %d agents / 1 agent:   %.2f (target <= %.1f) %s\n", options.agents,
                     wall_ratio, kTargetWall, wall_ratio <= kTargetWall ? "PASS" : "MISS");
         std::printf("aggregate bytes/s %d agents / 1 agent: %.2f\n", options.agents,

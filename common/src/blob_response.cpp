@@ -30,11 +30,13 @@ Status respond_with_blob(const httplib::Request& req, httplib::Response& res,
     res.set_header("Accept-Ranges", "bytes");
     if (!reader || length == 0) {  // HEAD, or an empty blob
         res.set_header("Content-Length", std::to_string(length));
-        res.set_content_provider(length, options.content_type,
-                                 [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
+        res.set_content_provider(
+            length, options.content_type,
+            [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
         return {};
     }
-    auto buffer = std::make_shared<std::vector<char>>(std::max<std::size_t>(options.buffer_bytes, 4096));
+    auto buffer =
+        std::make_shared<std::vector<char>>(std::max<std::size_t>(options.buffer_bytes, 4096));
     res.set_content_provider(
         length, options.content_type,
         [reader, buffer, first, on_sent = options.on_sent](std::size_t offset, std::size_t wanted,

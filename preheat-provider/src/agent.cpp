@@ -131,7 +131,8 @@ Agent::Agent(AgentSettings settings, common::BlobCache& cache, common::HttpClien
       transfer_(transfer),
       boot_id_(common::new_request_id()),
       transfers_(metrics.counter("preheat_agent_transfers_total",
-                                 "Blob transfers by source kind and outcome", {"source", "outcome"})),
+                                 "Blob transfers by source kind and outcome",
+                                 {"source", "outcome"})),
       bytes_received_(metrics.counter("preheat_agent_bytes_received_total",
                                       "Blob bytes received, by source kind", {"source"})),
       peer_bytes_served_(metrics.counter("preheat_agent_peer_bytes_served_total",
@@ -153,8 +154,8 @@ Status Agent::start() {
     fs::create_directories(settings_.models_dir, error);
     fs::create_directories(settings_.state_dir, error);
     if (error) {
-        return Error{ErrorCode::kInternal, "creating " + settings_.state_dir.string() + ": " +
-                                               error.message()};
+        return Error{ErrorCode::kInternal,
+                     "creating " + settings_.state_dir.string() + ": " + error.message()};
     }
     load_mirror_index();
     if (auto sent = send_heartbeat(); !sent) {
@@ -203,8 +204,8 @@ Result<json> Agent::call_provider(const std::string& method, const std::string& 
     if (response->status < 200 || response->status > 299) {
         const auto code = response->status == 409 ? ErrorCode::kConflict
                                                   : common::error_code_for_status(response->status);
-        return Error{code, "provider answered " + std::to_string(response->status) + " to " +
-                               path + ": " + response->body.substr(0, 512)};
+        return Error{code, "provider answered " + std::to_string(response->status) + " to " + path +
+                               ": " + response->body.substr(0, 512)};
     }
     auto parsed = common::parse_json(response->body);
     if (!parsed) {
@@ -219,10 +220,10 @@ Status Agent::send_heartbeat() {
     if (::statvfs(settings_.state_dir.c_str(), &fs_info) == 0) {
         free_bytes = static_cast<std::uint64_t>(fs_info.f_bavail) * fs_info.f_frsize;
     }
-    const json body{{"name", settings_.node_name},   {"hostname", settings_.hostname},
-                    {"ip", settings_.ip},            {"peer_url", settings_.peer_url},
-                    {"boot_id", boot_id_},           {"labels", settings_.labels},
-                    {"free_bytes", free_bytes},      {"cache_bytes", cache_.stats().bytes}};
+    const json body{{"name", settings_.node_name}, {"hostname", settings_.hostname},
+                    {"ip", settings_.ip},          {"peer_url", settings_.peer_url},
+                    {"boot_id", boot_id_},         {"labels", settings_.labels},
+                    {"free_bytes", free_bytes},    {"cache_bytes", cache_.stats().bytes}};
     auto answered = call_provider("POST", "/agent/v1/heartbeat", body, std::chrono::seconds(10));
     return answered ? Status{} : Status(answered.error());
 }
@@ -246,22 +247,20 @@ void Agent::renew_in_flight() {
         }
     }
     for (const auto& [key, bytes] : running) {
-        const json body{{"node", settings_.node_name}, {"boot_id", boot_id_},
-                        {"job", key.first},            {"digest", key.second},
-                        {"state", "running"},          {"bytes", bytes}};
+        const json body{{"node", settings_.node_name}, {"boot_id", boot_id_}, {"job", key.first},
+                        {"digest", key.second},        {"state", "running"},  {"bytes", bytes}};
         if (auto sent = call_provider("POST", "/agent/v1/progress", body, std::chrono::seconds(10));
             !sent) {
-            common::log::warn("progress renewal failed", {{"job", key.first},
-                                                          {"digest", key.second},
-                                                          {"error", sent.error().message}});
+            common::log::warn(
+                "progress renewal failed",
+                {{"job", key.first}, {"digest", key.second}, {"error", sent.error().message}});
             return;
         }
     }
 }
 
 Status Agent::poll_once() {
-    const auto path = "/agent/v1/assignments?node=" + settings_.node_name +
-                      "&boot_id=" + boot_id_ +
+    const auto path = "/agent/v1/assignments?node=" + settings_.node_name + "&boot_id=" + boot_id_ +
                       "&wait_ms=" + std::to_string(settings_.poll_wait.count());
     auto answer = call_provider("GET", path, {}, settings_.poll_wait + std::chrono::seconds(15));
     if (!answer) {
@@ -462,7 +461,8 @@ Agent::Outcome Agent::transfer(const Work& work) {
             ingress_.consume(bytes.size());
             return sink(bytes);
         };
-        return from_registry ? fetch_from_registry(work, counting) : fetch_from_peer(work, counting);
+        return from_registry ? fetch_from_registry(work, counting)
+                             : fetch_from_peer(work, counting);
     };
     auto reader = cache_.open(*digest, work.size, std::move(fetcher));
     if (!reader) {
@@ -476,12 +476,11 @@ Agent::Outcome Agent::transfer(const Work& work) {
     const auto code = outcome.status.error().code;
     if (from_registry) {
         if (code == ErrorCode::kUnauthorized || code == ErrorCode::kForbidden) {
-            outcome.status = Error{code, "the registry refused the job's pull credential (" +
-                                             std::string(code == ErrorCode::kUnauthorized
-                                                             ? "401"
-                                                             : "403") +
-                                             "): Harbor's preheat token has probably expired — " +
-                                             outcome.status.error().message};
+            outcome.status =
+                Error{code, "the registry refused the job's pull credential (" +
+                                std::string(code == ErrorCode::kUnauthorized ? "401" : "403") +
+                                "): Harbor's preheat token has probably expired — " +
+                                outcome.status.error().message};
             outcome.credential_rejected = true;
             return outcome;
         }
@@ -545,10 +544,9 @@ Status Agent::fetch_from_peer(const Work& work, const common::BlobSink& sink) {
         }
         if (!not_started || std::chrono::steady_clock::now() >= give_up ||
             !sleep_unless_stopping(kPeerRetryStep)) {
-            return Error{ErrorCode::kUpstream, "peer " + work.source + " answered " +
-                                                   std::to_string(response->status) +
-                                                   (not_started ? " (it never started receiving)"
-                                                                : "")};
+            return Error{ErrorCode::kUpstream,
+                         "peer " + work.source + " answered " + std::to_string(response->status) +
+                             (not_started ? " (it never started receiving)" : "")};
         }
     }
 }
@@ -625,9 +623,9 @@ void Agent::report(const Work& work, TaskState state, const Outcome& outcome) {
                                code == ErrorCode::kUnavailable || code == ErrorCode::kInternal;
         if (!transient || std::chrono::steady_clock::now() >= give_up ||
             !sleep_unless_stopping(kErrorBackoff)) {
-            common::log::warn("progress report dropped", {{"job", work.job},
-                                                          {"digest", work.digest},
-                                                          {"error", answered.error().message}});
+            common::log::warn(
+                "progress report dropped",
+                {{"job", work.job}, {"digest", work.digest}, {"error", answered.error().message}});
             return;
         }
     }
@@ -661,18 +659,18 @@ void Agent::add_routes(common::Server& server) {
         }
     };
     // Peers.
-    server.route(Method::kGet, std::string("/blobs/") + kDigestPattern,
-                 Access::roles({kPeerRole}),
+    server.route(Method::kGet, std::string("/blobs/") + kDigestPattern, Access::roles({kPeerRole}),
                  [serve](const httplib::Request& req, httplib::Response& res,
                          const common::RequestContext& ctx) {
                      serve(req, res, ctx.captures[0], "peer", false);
                  });
     // containerd registry mirror (hosts.toml): blobs and manifests by digest from the cache.
-    server.route(Method::kGet, "/v2/?", Access::reader(),
-                 [](const httplib::Request&, httplib::Response& res, const common::RequestContext&) {
-                     res.set_header("Docker-Distribution-API-Version", "registry/2.0");
-                     common::write_json(res, 200, json::object());
-                 });
+    server.route(
+        Method::kGet, "/v2/?", Access::reader(),
+        [](const httplib::Request&, httplib::Response& res, const common::RequestContext&) {
+            res.set_header("Docker-Distribution-API-Version", "registry/2.0");
+            common::write_json(res, 200, json::object());
+        });
     server.route(Method::kGet, std::string("/v2/(.+)/blobs/") + kDigestPattern, Access::reader(),
                  [serve](const httplib::Request& req, httplib::Response& res,
                          const common::RequestContext& ctx) {
@@ -723,10 +721,9 @@ void Agent::add_routes(common::Server& server) {
             res.status = 200;
             if (req.method == "HEAD") {
                 res.set_header("Content-Length", std::to_string(bytes.size()));
-                res.set_content_provider(bytes.size(), media_type,
-                                         [](std::size_t, std::size_t, httplib::DataSink&) {
-                                             return false;
-                                         });
+                res.set_content_provider(
+                    bytes.size(), media_type,
+                    [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
                 return;
             }
             res.set_content(std::move(bytes), media_type);

@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <utility>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "aiops/common/bandwidth.h"
@@ -60,7 +60,8 @@ struct AgentSettings {
 // agent.provider_url, agent.provider_token(_file), agent.peer_token(_file), agent.node_name,
 // agent.labels ("k=v,k=v" or a map), agent.hostname, agent.ip, agent.peer_url, agent.models_dir,
 // agent.workers, agent.heartbeat_interval_ms, agent.poll_wait_ms, agent.peer_start_wait_ms,
-// transfer.max_bytes_per_s, mirror.serve_tags. `listen` is the server's host:port (the default peer URL).
+// transfer.max_bytes_per_s, mirror.serve_tags. `listen` is the server's host:port (the default peer
+// URL).
 AgentSettings agent_settings_from_config(common::Config& config, const std::string& listen);
 
 class Agent {
@@ -111,8 +112,7 @@ private:
     common::Status finish_job_if_complete(std::int64_t job);
     void report(const Work& work, TaskState state, const Outcome& outcome);
     void renew_in_flight();
-    common::Result<nlohmann::json> call_provider(const std::string& method,
-                                                 const std::string& path,
+    common::Result<nlohmann::json> call_provider(const std::string& method, const std::string& path,
                                                  const nlohmann::json& body,
                                                  std::chrono::milliseconds timeout);
     void remember_manifest(const JobManifest& manifest, const std::string& repository,
@@ -134,15 +134,15 @@ private:
 
     std::mutex mutex_;
     std::condition_variable wake_;
-    bool stopping_ = false;                     // guarded by mutex_
-    std::deque<Work> queue_;                    // guarded by mutex_
-    std::map<std::int64_t, JobContext> jobs_;   // guarded by mutex_
+    bool stopping_ = false;                           // guarded by mutex_
+    std::deque<Work> queue_;                          // guarded by mutex_
+    std::map<std::int64_t, JobContext> jobs_;         // guarded by mutex_
     std::map<std::string, std::string> media_types_;  // manifest digest → type; guarded by mutex_
     std::map<std::string, std::string> tags_;  // "repository:tag" → digest; guarded by mutex_
     // Transfers running now, with their bytes so far: renewed at the provider every heartbeat.
     std::map<std::pair<std::int64_t, std::string>, std::shared_ptr<std::atomic<std::uint64_t>>>
-        in_flight_;  // guarded by mutex_
-    std::mutex layout_mutex_;                   // one model layout at a time
+        in_flight_;            // guarded by mutex_
+    std::mutex layout_mutex_;  // one model layout at a time
     std::vector<std::thread> threads_;
 };
 

@@ -13,7 +13,8 @@ namespace preheat = aiops::preheat;
 int main(int argc, char** argv) {
     const common::ServiceInfo info{
         "preheat-agent",
-        "Preheat agent on a GPU node: warms its blob cache and model dir, serves peers and containerd",
+        "Preheat agent on a GPU node: warms its blob cache and model dir, serves peers and "
+        "containerd",
         {preheat::kPeerRole},
         {{"--provider", "agent.provider_url", "preheat-provider URL"},
          {"--node-name", "agent.node_name", "this node's name (default: the hostname)"},
@@ -41,9 +42,8 @@ int main(int argc, char** argv) {
     }
     common::HttpClientSettings transfer_settings;
     transfer_settings.ca_file = config.get_string("transfer.ca_file", "");
-    transfer_settings.low_speed_timeout =
-        std::chrono::milliseconds(config.get_int("transfer.low_speed_timeout_ms", 30000, 1000,
-                                                 600000));
+    transfer_settings.low_speed_timeout = std::chrono::milliseconds(
+        config.get_int("transfer.low_speed_timeout_ms", 30000, 1000, 600000));
     common::HttpClientSettings control_settings;
     control_settings.ca_file = config.get_string("agent.provider_ca_file", "");
     control_settings.retry.max_attempts = 1;  // the agent's loops retry themselves

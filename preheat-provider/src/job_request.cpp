@@ -234,7 +234,8 @@ Result<JobRequest> parse_job_request(const json& body, const JobRequestLimits& l
     request.scope = *parsed_scope;
     request.platform = std::move(*platform);
     request.pools = std::move(*pools);
-    if (const auto selector = body.find("selector"); selector != body.end() && !selector->is_null()) {
+    if (const auto selector = body.find("selector");
+        selector != body.end() && !selector->is_null()) {
         if (!selector->is_object() || selector->size() > limits.max_selector_labels) {
             return invalid("selector must be an object of at most " +
                            std::to_string(limits.max_selector_labels) + " string labels");
@@ -242,8 +243,9 @@ Result<JobRequest> parse_job_request(const json& body, const JobRequestLimits& l
         for (const auto& [key, value] : selector->items()) {
             if (key.empty() || key.size() > 256 || !value.is_string() ||
                 value.get_ref<const std::string&>().size() > 256) {
-                return invalid("selector labels are non-empty names and strings of at most 256 "
-                               "bytes");
+                return invalid(
+                    "selector labels are non-empty names and strings of at most 256 "
+                    "bytes");
             }
             request.selector[key] = value.get<std::string>();
         }

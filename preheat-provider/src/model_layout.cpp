@@ -168,7 +168,8 @@ Status extract_tar(const fs::path& root, const ModelFile& file, const fs::path& 
     int rc = ARCHIVE_OK;
     while ((rc = archive_read_next_header(reader.get(), &entry)) == ARCHIVE_OK) {
         if (++entries > limits.max_entries) {
-            return invalid(layer + ": more than " + std::to_string(limits.max_entries) + " entries");
+            return invalid(layer + ": more than " + std::to_string(limits.max_entries) +
+                           " entries");
         }
         const char* raw_name = archive_entry_pathname(entry);
         const auto name = normalise_entry_name(raw_name == nullptr ? "" : raw_name);
@@ -177,7 +178,8 @@ Status extract_tar(const fs::path& root, const ModelFile& file, const fs::path& 
             continue;  // "./"
         }
         if (auto safe = check_relative_path(name); !safe) {
-            return invalid(layer + ": entry '" + name.substr(0, 256) + "': " + safe.error().message);
+            return invalid(layer + ": entry '" + name.substr(0, 256) +
+                           "': " + safe.error().message);
         }
         if (type == AE_IFDIR) {
             if (auto made = make_parents(root, fs::path(name) / "x"); !made) {
@@ -210,8 +212,8 @@ Status extract_tar(const fs::path& root, const ModelFile& file, const fs::path& 
                 return invalid(layer + ": extracts to more than " +
                                std::to_string(limits.max_extracted_bytes) + " bytes");
             }
-            if (auto written = write_all(out.fd, buffer.data(), static_cast<std::size_t>(got),
-                                         root / name);
+            if (auto written =
+                    write_all(out.fd, buffer.data(), static_cast<std::size_t>(got), root / name);
                 !written) {
                 return written;
             }
@@ -369,9 +371,9 @@ Status lay_out_model(const fs::path& models_dir, std::string_view repository,
         return parents;
     }
     static std::atomic<unsigned> counter{0};
-    const auto temp_dir = repo_dir / ("." + std::string(dir_name) + ".tmp-" +
-                                      std::to_string(::getpid()) + "-" +
-                                      std::to_string(counter.fetch_add(1)));
+    const auto temp_dir =
+        repo_dir / ("." + std::string(dir_name) + ".tmp-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(counter.fetch_add(1)));
     std::error_code ignored;
     fs::remove_all(temp_dir, ignored);
     if (::mkdir(temp_dir.c_str(), 0755) != 0) {

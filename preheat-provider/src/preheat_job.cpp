@@ -219,8 +219,7 @@ Result<PreheatJob> from_stored(const json& stored) {
                 parsed.parent = task.value("parent", -1);
                 parsed.source = task.value("source", "");
                 parsed.attempts = task.value("attempts", 0);
-                parsed.bad_sources =
-                    task.value("bad_sources", std::vector<std::string>{});
+                parsed.bad_sources = task.value("bad_sources", std::vector<std::string>{});
                 parsed.boot_id = task.value("boot_id", "");
                 parsed.bytes = task.value("bytes", std::uint64_t{0});
                 parsed.lease_until_ms = task.value("lease_until_ms", std::int64_t{0});

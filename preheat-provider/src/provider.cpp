@@ -73,7 +73,8 @@ json detailed_view(const PreheatJob& job) {
                              {"bad_sources", task.bad_sources},
                              {"error", task.error}});
         }
-        blobs.push_back({{"digest", blob.digest}, {"size", blob.size}, {"tasks", std::move(tasks)}});
+        blobs.push_back(
+            {{"digest", blob.digest}, {"size", blob.size}, {"tasks", std::move(tasks)}});
     }
     view["url"] = job.request.url;
     view["scope"] = scope_name(job.request.scope);
@@ -146,8 +147,8 @@ Provider::Provider(ProviderSettings settings, common::Store& store, const common
       clock_(clock),
       registry_http_(registry_http),
       jobs_(store, clock),
-      jobs_created_(metrics.counter("preheat_jobs_created_total",
-                                    "Preheat jobs accepted, by API", {"api"})),
+      jobs_created_(
+          metrics.counter("preheat_jobs_created_total", "Preheat jobs accepted, by API", {"api"})),
       tasks_finished_(metrics.counter("preheat_jobs_finished_total",
                                       "Preheat jobs that reached a final state", {"state"})),
       agents_alive_(metrics.gauge("preheat_agents_alive", "Agents with a recent heartbeat")) {}
@@ -155,8 +156,7 @@ Provider::Provider(ProviderSettings settings, common::Store& store, const common
 Provider::~Provider() { stop(); }
 
 std::int64_t Provider::now_ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               clock_.now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
         .count();
 }
 
@@ -203,9 +203,8 @@ Result<std::vector<std::string>> Provider::platforms_for(const JobRequest& reque
     std::set<std::string> platforms;
     bool any_pool_unrestricted = false;
     for (const auto& pool : settings_.plan.pools) {
-        if (request.pools &&
-            std::find(request.pools->begin(), request.pools->end(), pool.id) ==
-                request.pools->end()) {
+        if (request.pools && std::find(request.pools->begin(), request.pools->end(), pool.id) ==
+                                 request.pools->end()) {
             continue;
         }
         const auto found = settings_.pool_platforms.find(pool.id);
@@ -311,8 +310,9 @@ Result<PreheatJob> Provider::create_job(JobRequest request) {
         if (error.code == ErrorCode::kUnauthorized || error.code == ErrorCode::kForbidden) {
             // Not our caller's credential that failed: answer as a gateway would.
             return Error{ErrorCode::kUpstream,
-                         error.message + " (the registry refused the job's credential: Harbor's "
-                                         "pull token may have expired)"};
+                         error.message +
+                             " (the registry refused the job's credential: Harbor's "
+                             "pull token may have expired)"};
         }
         return error;
     }
@@ -325,8 +325,8 @@ Result<PreheatJob> Provider::create_job(JobRequest request) {
         }
         if (auto files = model_files(*image); !files) {
             return Error{ErrorCode::kInvalidInput,
-                         "model " + request.manifest.repository + ":" +
-                             request.manifest.reference + " (" + manifest.digest +
+                         "model " + request.manifest.repository + ":" + request.manifest.reference +
+                             " (" + manifest.digest +
                              ") cannot be laid out safely: " + files.error().message};
         }
     }
@@ -337,7 +337,8 @@ Result<PreheatJob> Provider::create_job(JobRequest request) {
     const auto now = now_ms();
     std::vector<Node> nodes;
     for (const auto& [name, agent] : *all_agents) {
-        if (agent_alive(agent, now, settings_.scheduler) && matches(agent.labels, request.selector)) {
+        if (agent_alive(agent, now, settings_.scheduler) &&
+            matches(agent.labels, request.selector)) {
             nodes.push_back({name, agent.labels});
         }
     }
@@ -358,23 +359,23 @@ Result<PreheatJob> Provider::create_job(JobRequest request) {
     job.request = std::move(request);
     job.manifest_digest = resolved->manifest_digest;
     job.manifests = std::move(resolved->manifests);
-    job.deadline_ms = now + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                settings_.job_timeout)
-                                .count();
+    job.deadline_ms =
+        now + std::chrono::duration_cast<std::chrono::milliseconds>(settings_.job_timeout).count();
     if (selected.empty()) {
         job.error = "no live preheat agent matches the job (scope " +
                     std::string(scope_name(job.request.scope)) + ", " +
                     std::to_string(nodes.size()) + " agents alive)";
     }
     if (resolved->blobs.size() * selected.size() > settings_.max_tasks) {
-        return Error{ErrorCode::kTooLarge,
-                     std::to_string(resolved->blobs.size()) + " blobs × " +
-                         std::to_string(selected.size()) + " nodes exceeds preheat.max_tasks (" +
-                         std::to_string(settings_.max_tasks) + ")"};
+        return Error{ErrorCode::kTooLarge, std::to_string(resolved->blobs.size()) + " blobs × " +
+                                               std::to_string(selected.size()) +
+                                               " nodes exceeds preheat.max_tasks (" +
+                                               std::to_string(settings_.max_tasks) + ")"};
     }
     for (const auto& blob : resolved->blobs) {
         BlobJob entry{blob.digest.str(), blob.size, blob.url, {}};
-        const auto tree = plan_blob(entry.digest, selected, job.request.scope, settings_.plan.fan_out);
+        const auto tree =
+            plan_blob(entry.digest, selected, job.request.scope, settings_.plan.fan_out);
         for (std::size_t index = 0; index < tree.order.size(); ++index) {
             NodeTask task;
             task.node = tree.order[index];
@@ -399,13 +400,12 @@ Result<PreheatJob> Provider::create_job(JobRequest request) {
     } else {
         finished(*created);
     }
-    common::log::info("preheat job created",
-                      {{"job", created->id},
-                       {"repository", created->request.manifest.repository},
-                       {"reference", created->request.manifest.reference},
-                       {"scope", scope_name(created->request.scope)},
-                       {"blobs", created->blobs.size()},
-                       {"nodes", selected.size()}});
+    common::log::info("preheat job created", {{"job", created->id},
+                                              {"repository", created->request.manifest.repository},
+                                              {"reference", created->request.manifest.reference},
+                                              {"scope", scope_name(created->request.scope)},
+                                              {"blobs", created->blobs.size()},
+                                              {"nodes", selected.size()}});
     wake();
     return created;
 }
@@ -578,13 +578,15 @@ void Provider::add_routes(common::Server& server) {
         }
         auto created = create_job(std::move(*request));
         if (!created) {
-            common::log::warn("preheat job refused", {{"api", api}, {"error", created.error().message}});
+            common::log::warn("preheat job refused",
+                              {{"api", api}, {"error", created.error().message}});
             common::write_error(res, created.error());
             return;
         }
         jobs_created_.inc({api});
-        common::write_json(res, 200,
-                           legacy ? json{{"ID", std::to_string(created->id)}} : dragonfly_view(*created));
+        common::write_json(
+            res, 200,
+            legacy ? json{{"ID", std::to_string(created->id)}} : dragonfly_view(*created));
     };
     const auto get_job = [this](const std::string& id_text) -> Result<PreheatJob> {
         auto id = parse_id(id_text);
@@ -595,10 +597,11 @@ void Provider::add_routes(common::Server& server) {
     };
 
     // Harbor's Dragonfly driver (≥ 2.12).
-    server.route(Method::kGet, "/healthy", Access::anyone(),
-                 [](const httplib::Request&, httplib::Response& res, const common::RequestContext&) {
-                     common::write_json(res, 200, {{"status", "Healthy"}});
-                 });
+    server.route(
+        Method::kGet, "/healthy", Access::anyone(),
+        [](const httplib::Request&, httplib::Response& res, const common::RequestContext&) {
+            common::write_json(res, 200, {{"status", "Healthy"}});
+        });
     server.route(Method::kPost, "/oapi/v1/jobs", harbor,
                  [create](const httplib::Request& req, httplib::Response& res,
                           const common::RequestContext&) { create(req, res, false, "dragonfly"); });
@@ -609,10 +612,11 @@ void Provider::add_routes(common::Server& server) {
                      reply(res, found ? Result<json>(dragonfly_view(*found)) : found.error());
                  });
     // Harbor ≤ 2.11's driver.
-    server.route(Method::kGet, "/_ping", Access::anyone(),
-                 [](const httplib::Request&, httplib::Response& res, const common::RequestContext&) {
-                     common::write_json(res, 200, {{"status", "ok"}});
-                 });
+    server.route(
+        Method::kGet, "/_ping", Access::anyone(),
+        [](const httplib::Request&, httplib::Response& res, const common::RequestContext&) {
+            common::write_json(res, 200, {{"status", "ok"}});
+        });
     server.route(Method::kPost, "/preheats", harbor,
                  [create](const httplib::Request& req, httplib::Response& res,
                           const common::RequestContext&) { create(req, res, true, "legacy"); });
@@ -632,72 +636,72 @@ void Provider::add_routes(common::Server& server) {
                      auto found = get_job(ctx.captures[0]);
                      reply(res, found ? Result<json>(detailed_view(*found)) : found.error());
                  });
-    server.route(Method::kGet, "/api/v1/agents", Access::reader(),
-                 [this](const httplib::Request&, httplib::Response& res,
-                        const common::RequestContext&) {
-                     auto all = agents();
-                     if (!all) {
-                         common::write_error(res, all.error());
-                         return;
-                     }
-                     json list = json::array();
-                     const auto now = now_ms();
-                     for (const auto& [name, record] : *all) {
-                         auto entry = to_json(record);
-                         entry["alive"] = agent_alive(record, now, settings_.scheduler);
-                         list.push_back(std::move(entry));
-                     }
-                     common::write_json(res, 200, {{"agents", std::move(list)}});
-                 });
+    server.route(
+        Method::kGet, "/api/v1/agents", Access::reader(),
+        [this](const httplib::Request&, httplib::Response& res, const common::RequestContext&) {
+            auto all = agents();
+            if (!all) {
+                common::write_error(res, all.error());
+                return;
+            }
+            json list = json::array();
+            const auto now = now_ms();
+            for (const auto& [name, record] : *all) {
+                auto entry = to_json(record);
+                entry["alive"] = agent_alive(record, now, settings_.scheduler);
+                list.push_back(std::move(entry));
+            }
+            common::write_json(res, 200, {{"agents", std::move(list)}});
+        });
     // Agents.
-    server.route(Method::kPost, "/agent/v1/heartbeat", agent,
-                 [this, parse_body](const httplib::Request& req, httplib::Response& res,
-                                    const common::RequestContext&) {
-                     auto body = parse_body(req);
-                     auto record = body ? parse_heartbeat(*body) : Result<AgentRecord>(body.error());
-                     if (!record) {
-                         common::write_error(res, record.error());
-                         return;
-                     }
-                     if (auto stored = heartbeat(std::move(*record)); !stored) {
-                         common::write_error(res, stored.error());
-                         return;
-                     }
-                     common::write_json(
-                         res, 200, {{"agent_ttl_ms", settings_.scheduler.agent_ttl.count()}});
-                 });
-    server.route(Method::kGet, "/agent/v1/assignments", agent,
-                 [this](const httplib::Request& req, httplib::Response& res,
-                        const common::RequestContext&) {
-                     const auto node = req.get_param_value("node");
-                     const auto boot_id = req.get_param_value("boot_id");
-                     std::int64_t wait_ms = 0;
-                     const auto wait_text = req.get_param_value("wait_ms");
-                     if (!wait_text.empty() && wait_text.size() < 9 &&
-                         std::all_of(wait_text.begin(), wait_text.end(),
-                                     [](char c) { return c >= '0' && c <= '9'; })) {
-                         wait_ms = std::stoll(wait_text);
-                     }
-                     if (node.empty() || boot_id.empty()) {
-                         common::write_error(res, Error{ErrorCode::kInvalidInput,
-                                                        "node and boot_id are required"});
-                         return;
-                     }
-                     reply(res, assignments(node, boot_id, std::chrono::milliseconds(wait_ms)));
-                 });
-    server.route(Method::kPost, "/agent/v1/progress", agent,
-                 [this, parse_body](const httplib::Request& req, httplib::Response& res,
-                                    const common::RequestContext&) {
-                     auto body = parse_body(req);
-                     auto report = body ? parse_progress(*body) : Result<Progress>(body.error());
-                     if (!report) {
-                         common::write_error(res, report.error());
-                         return;
-                     }
-                     auto applied = progress(*report);
-                     reply(res, applied ? Result<json>(json{{"accepted", *applied}})
-                                        : applied.error());
-                 });
+    server.route(
+        Method::kPost, "/agent/v1/heartbeat", agent,
+        [this, parse_body](const httplib::Request& req, httplib::Response& res,
+                           const common::RequestContext&) {
+            auto body = parse_body(req);
+            auto record = body ? parse_heartbeat(*body) : Result<AgentRecord>(body.error());
+            if (!record) {
+                common::write_error(res, record.error());
+                return;
+            }
+            if (auto stored = heartbeat(std::move(*record)); !stored) {
+                common::write_error(res, stored.error());
+                return;
+            }
+            common::write_json(res, 200, {{"agent_ttl_ms", settings_.scheduler.agent_ttl.count()}});
+        });
+    server.route(
+        Method::kGet, "/agent/v1/assignments", agent,
+        [this](const httplib::Request& req, httplib::Response& res, const common::RequestContext&) {
+            const auto node = req.get_param_value("node");
+            const auto boot_id = req.get_param_value("boot_id");
+            std::int64_t wait_ms = 0;
+            const auto wait_text = req.get_param_value("wait_ms");
+            if (!wait_text.empty() && wait_text.size() < 9 &&
+                std::all_of(wait_text.begin(), wait_text.end(),
+                            [](char c) { return c >= '0' && c <= '9'; })) {
+                wait_ms = std::stoll(wait_text);
+            }
+            if (node.empty() || boot_id.empty()) {
+                common::write_error(
+                    res, Error{ErrorCode::kInvalidInput, "node and boot_id are required"});
+                return;
+            }
+            reply(res, assignments(node, boot_id, std::chrono::milliseconds(wait_ms)));
+        });
+    server.route(
+        Method::kPost, "/agent/v1/progress", agent,
+        [this, parse_body](const httplib::Request& req, httplib::Response& res,
+                           const common::RequestContext&) {
+            auto body = parse_body(req);
+            auto report = body ? parse_progress(*body) : Result<Progress>(body.error());
+            if (!report) {
+                common::write_error(res, report.error());
+                return;
+            }
+            auto applied = progress(*report);
+            reply(res, applied ? Result<json>(json{{"accepted", *applied}}) : applied.error());
+        });
 }
 
 }  // namespace aiops::preheat

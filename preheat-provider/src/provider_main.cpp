@@ -10,10 +10,11 @@ namespace common = aiops::common;
 namespace preheat = aiops::preheat;
 
 int main(int argc, char** argv) {
-    const common::ServiceInfo info{"preheat-provider",
-                                   "Harbor P2P preheat provider (Dragonfly API) for GPU node agents",
-                                   {preheat::kHarborRole, preheat::kAgentRole},
-                                   {}};
+    const common::ServiceInfo info{
+        "preheat-provider",
+        "Harbor P2P preheat provider (Dragonfly API) for GPU node agents",
+        {preheat::kHarborRole, preheat::kAgentRole},
+        {}};
     auto start = common::start_service(argc, argv, info);
     if (!start.setup) {
         return start.exit_code;

@@ -46,8 +46,8 @@ Result<std::string> string_field(const json& body, const char* key, std::size_t 
     }
     auto text = found->get<std::string>();
     if (text.size() > max_bytes || !is_printable(text)) {
-        return bad(key, "longer than " + std::to_string(max_bytes) +
-                            " bytes or has control characters");
+        return bad(key,
+                   "longer than " + std::to_string(max_bytes) + " bytes or has control characters");
     }
     return text;
 }
@@ -70,7 +70,9 @@ std::string shorten(std::string text) {
     return text;
 }
 
-bool is_final(TaskState state) { return state == TaskState::kSucceeded || state == TaskState::kFailed; }
+bool is_final(TaskState state) {
+    return state == TaskState::kSucceeded || state == TaskState::kFailed;
+}
 
 PeerState peer_state(const NodeTask& peer, const NodeTask& asking, const Agents& agents,
                      std::int64_t now_ms, const SchedulerSettings& settings) {
@@ -190,7 +192,8 @@ Result<AgentRecord> agent_from_json(const json& stored) {
         agent.last_seen_ms = stored.value("last_seen_ms", std::int64_t{0});
         return agent;
     } catch (const json::exception& error) {
-        return Error{ErrorCode::kInternal, std::string("stored agent is malformed: ") + error.what()};
+        return Error{ErrorCode::kInternal,
+                     std::string("stored agent is malformed: ") + error.what()};
     }
 }
 
@@ -226,8 +229,9 @@ std::vector<Assignment> take_assignments(PreheatJob& job, std::string_view node,
             if (source == kWaitForPeer) {
                 continue;
             }
-            Assignment assignment{job.id, blob.digest, blob.size, std::string(kRegistrySource),
-                                  blob.url, job.request.authorization};
+            Assignment assignment{job.id,    blob.digest,
+                                  blob.size, std::string(kRegistrySource),
+                                  blob.url,  job.request.authorization};
             if (source != kFromRegistry) {
                 const auto& peer = blob.tasks[static_cast<std::size_t>(source)];
                 assignment.source = peer.node;
@@ -333,9 +337,8 @@ bool apply_progress(PreheatJob& job, const Progress& progress, std::int64_t now_
                                        task.attempts < settings.max_attempts;
                     task.state = again ? TaskState::kPending : TaskState::kFailed;
                     task.error = again ? "retrying after: " + description
-                                       : description + " (after " +
-                                             std::to_string(task.attempts) + " attempt" +
-                                             (task.attempts == 1 ? "" : "s") + ")";
+                                       : description + " (after " + std::to_string(task.attempts) +
+                                             " attempt" + (task.attempts == 1 ? "" : "s") + ")";
                     task.source.clear();
                     if (progress.credential_rejected) {
                         fail_unfinished(job, description);
@@ -366,11 +369,10 @@ bool sweep(PreheatJob& job, const Agents& agents, std::int64_t now_ms,
                 const auto silent_s =
                     agent == agents.end() ? -1 : (now_ms - agent->second.last_seen_ms) / 1000;
                 task.state = TaskState::kFailed;
-                task.error = "agent " + task.node + " lost: no heartbeat" +
-                             (silent_s < 0 ? std::string()
-                                           : " for " + std::to_string(silent_s) + " s");
-            } else if (task.state == TaskState::kRunning &&
-                       agent->second.boot_id != task.boot_id) {
+                task.error =
+                    "agent " + task.node + " lost: no heartbeat" +
+                    (silent_s < 0 ? std::string() : " for " + std::to_string(silent_s) + " s");
+            } else if (task.state == TaskState::kRunning && agent->second.boot_id != task.boot_id) {
                 const bool again = task.attempts < settings.max_attempts;
                 task.state = again ? TaskState::kPending : TaskState::kFailed;
                 task.error = "agent " + task.node + " restarted during the transfer";

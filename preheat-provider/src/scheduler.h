@@ -51,7 +51,7 @@ nlohmann::json to_json(const AgentRecord& agent);
 common::Result<AgentRecord> agent_from_json(const nlohmann::json& stored);
 
 struct SchedulerSettings {
-    int max_attempts = 3;                       // per task, over all sources
+    int max_attempts = 3;                        // per task, over all sources
     std::chrono::milliseconds agent_ttl{15000};  // no heartbeat for this long: the agent is lost
     // A running attempt with no progress report for this long is re-queued (agents report every
     // heartbeat interval while a transfer runs).

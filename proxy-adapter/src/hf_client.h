@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "aiops/common/bandwidth.h"
 #include "aiops/common/http_client.h"
 #include "aiops/common/result.h"
-#include "aiops/common/bandwidth.h"
 #include "hf_api.h"
 
 // The Hugging Face Hub over HTTP (shared/reference/modelspec-hf-scanning.md §2): model info at a

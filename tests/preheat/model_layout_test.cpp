@@ -6,10 +6,10 @@
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
-
-#include "fixtures/temp_dir.h"
 #include <nlohmann/json.hpp>
 #include <variant>
+
+#include "fixtures/temp_dir.h"
 
 // Laying a ModelPack model out from the cache: which layers become which files, and that nothing
 // an annotation says can write outside <models-dir>/<repository>/<reference>/.
@@ -46,7 +46,8 @@ common::ImageManifest manifest_of(const std::string& config_type, const nlohmann
     const nlohmann::json manifest{
         {"schemaVersion", 2},
         {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-        {"config", {{"mediaType", config_type}, {"digest", "sha256:" + std::string(64, '0')}, {"size", 2}}},
+        {"config",
+         {{"mediaType", config_type}, {"digest", "sha256:" + std::string(64, '0')}, {"size", 2}}},
         {"layers", layers}};
     auto parsed =
         common::parse_manifest(manifest.dump(), "application/vnd.oci.image.manifest.v1+json");
@@ -78,21 +79,22 @@ struct Cache {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(unsafe_paths_are_refused) {
-    for (const std::string path : {"model.safetensors", "a/b/c.json", "tokenizer/x..y", ".hidden"}) {
+    for (const std::string path :
+         {"model.safetensors", "a/b/c.json", "tokenizer/x..y", ".hidden"}) {
         BOOST_TEST(check_relative_path(path).has_value(), path);
     }
-    for (const std::string& path : std::vector<std::string>
-         {"", "/etc/passwd", "../x", "a/../../b", "a//b", "./a", "a/.", "a/", "a\\b",
-          std::string("a\0b", 3), "a\nb", std::string(300, 'x')}) {
+    for (const std::string& path : std::vector<std::string>{
+             "", "/etc/passwd", "../x", "a/../../b", "a//b", "./a", "a/.", "a/", "a\\b",
+             std::string("a\0b", 3), "a\nb", std::string(300, 'x')}) {
         BOOST_TEST(!check_relative_path(path).has_value(), path);
     }
     BOOST_TEST(reference_dir_name("sha256:abc") == "sha256-abc");
 }
 
 BOOST_AUTO_TEST_CASE(both_modelpack_namings_are_read_and_images_are_not_models) {
-    auto layers = nlohmann::json::array(
-        {layer(mp::Naming::kCnaiLegacy, mp::LayerKind::kWeight, "w.bin", 'a'),
-         layer(mp::Naming::kCncf, mp::LayerKind::kDoc, "README.md", 'b')});
+    auto layers =
+        nlohmann::json::array({layer(mp::Naming::kCnaiLegacy, mp::LayerKind::kWeight, "w.bin", 'a'),
+                               layer(mp::Naming::kCncf, mp::LayerKind::kDoc, "README.md", 'b')});
     const std::string config = "application/vnd.cnai.model.config.v1+json";
     auto files = model_files(manifest_of(config, layers));
     BOOST_TEST_REQUIRE(files.has_value());
@@ -105,7 +107,8 @@ BOOST_AUTO_TEST_CASE(both_modelpack_namings_are_read_and_images_are_not_models) 
     layers.back() = layer(mp::Naming::kCncf, mp::LayerKind::kWeight, "../w", 'c');
     BOOST_TEST(!model_files(manifest_of(config, layers)).has_value());
 
-    const auto image = manifest_of("application/vnd.oci.image.config.v1+json", nlohmann::json::array());
+    const auto image =
+        manifest_of("application/vnd.oci.image.config.v1+json", nlohmann::json::array());
     BOOST_TEST(!model_files(image).value().has_value());
 }
 
@@ -115,7 +118,8 @@ BOOST_AUTO_TEST_CASE(files_are_hard_links_into_the_cache_and_ready_comes_last) {
     const std::vector<ModelFile> files{cache.add("model.safetensors", "weights"),
                                        cache.add("tokenizer/tokenizer.json", "{}")};
     BOOST_TEST_REQUIRE(
-        lay_out_model(models.path(), "ai/llama", "v1", "sha256:m1", files, cache.lookup()).has_value());
+        lay_out_model(models.path(), "ai/llama", "v1", "sha256:m1", files, cache.lookup())
+            .has_value());
 
     const auto dir = models / "ai" / "llama" / "v1";
     BOOST_TEST(read_file(dir / "model.safetensors") == "weights");
@@ -128,7 +132,8 @@ BOOST_AUTO_TEST_CASE(files_are_hard_links_into_the_cache_and_ready_comes_last) {
     // The tag moved: the directory is replaced as a whole.
     const std::vector<ModelFile> moved{cache.add("model.safetensors", "weights v2")};
     BOOST_TEST_REQUIRE(
-        lay_out_model(models.path(), "ai/llama", "v1", "sha256:m2", moved, cache.lookup()).has_value());
+        lay_out_model(models.path(), "ai/llama", "v1", "sha256:m2", moved, cache.lookup())
+            .has_value());
     BOOST_TEST(read_file(dir / "model.safetensors") == "weights v2");
     BOOST_TEST(!std::filesystem::exists(dir / "tokenizer"));
     BOOST_TEST(read_file(dir / ".ready") == "sha256:m2\n");
@@ -146,19 +151,21 @@ BOOST_AUTO_TEST_CASE(nothing_is_written_through_a_symlink_or_twice) {
     BOOST_TEST(std::filesystem::is_empty(outside.path()));
 
     const std::vector<ModelFile> twice{cache.add("a/b", "1"), cache.add("a/b", "2")};
-    BOOST_TEST(
-        !lay_out_model(models.path(), "ai/twice", "v1", "sha256:t", twice, cache.lookup()).has_value());
-    const std::vector<ModelFile> file_then_dir{cache.add("a", "1"), cache.add("a/b", "2")};
-    BOOST_TEST(!lay_out_model(models.path(), "ai/clash", "v1", "sha256:c", file_then_dir,
-                              cache.lookup())
+    BOOST_TEST(!lay_out_model(models.path(), "ai/twice", "v1", "sha256:t", twice, cache.lookup())
                     .has_value());
+    const std::vector<ModelFile> file_then_dir{cache.add("a", "1"), cache.add("a/b", "2")};
+    BOOST_TEST(
+        !lay_out_model(models.path(), "ai/clash", "v1", "sha256:c", file_then_dir, cache.lookup())
+             .has_value());
     BOOST_TEST(!std::filesystem::exists(models / "ai" / "clash" / "v1"));
 
     BOOST_TEST(!lay_out_model(models.path(), "ai/ok", "../v1", "sha256:m", files, cache.lookup())
                     .has_value());
-    BOOST_TEST(!lay_out_model(models.path(), "../ai", "v1", "sha256:m", files, cache.lookup()).has_value());
-    const std::vector<ModelFile> missing{{common::Digest::parse("sha256:" + std::string(64, 'f')).value(),
-                                          1, "gone", mp::LayerEncoding::kRaw}};
+    BOOST_TEST(!lay_out_model(models.path(), "../ai", "v1", "sha256:m", files, cache.lookup())
+                    .has_value());
+    const std::vector<ModelFile> missing{
+        {common::Digest::parse("sha256:" + std::string(64, 'f')).value(), 1, "gone",
+         mp::LayerEncoding::kRaw}};
     BOOST_TEST(lay_out_model(models.path(), "ai/gone", "v1", "sha256:g", missing, cache.lookup())
                    .error()
                    .code == common::ErrorCode::kNotFound);

@@ -110,8 +110,8 @@ fixtures::ArtifactLayer model_layer(mp::LayerKind kind, mp::LayerEncoding encodi
 // a tar layer of docs.
 fixtures::BuiltArtifact model(unsigned seed, std::vector<fixtures::ArtifactLayer> extra = {}) {
     std::vector<fixtures::ArtifactLayer> layers{
-        model_layer(mp::LayerKind::kWeight, mp::LayerEncoding::kRaw,
-                    random_bytes(6 * kMiB, seed), "model-00001-of-00002.safetensors"),
+        model_layer(mp::LayerKind::kWeight, mp::LayerEncoding::kRaw, random_bytes(6 * kMiB, seed),
+                    "model-00001-of-00002.safetensors"),
         model_layer(mp::LayerKind::kWeight, mp::LayerEncoding::kRaw,
                     random_bytes(5 * kMiB + 123, seed + 1), "model-00002-of-00002.safetensors"),
         model_layer(mp::LayerKind::kWeightConfig, mp::LayerEncoding::kRaw,
@@ -127,7 +127,8 @@ fixtures::BuiltArtifact model(unsigned seed, std::vector<fixtures::ArtifactLayer
     for (auto& layer : extra) {
         layers.push_back(std::move(layer));
     }
-    return fixtures::build_artifact(std::move(layers), "application/vnd.cncf.model.manifest.v1+json",
+    return fixtures::build_artifact(std::move(layers),
+                                    "application/vnd.cncf.model.manifest.v1+json",
                                     "application/vnd.cncf.model.config.v1+json",
                                     R"({"descriptor":{"name":"m)" + std::to_string(seed) +
                                         R"("},"modelfs":{"type":"layers","diffIds":[]},)"
@@ -184,10 +185,11 @@ struct Setup {
 
     void push(const std::string& repository, const std::string& tag,
               const fixtures::BuiltArtifact& artifact) {
-        auto client = common::RegistryClient::create(*http, {.base_url = registry.url(),
-                                                             .username = issuer.settings().username,
-                                                             .password = issuer.settings().password})
-                          .value();
+        auto client =
+            common::RegistryClient::create(*http, {.base_url = registry.url(),
+                                                   .username = issuer.settings().username,
+                                                   .password = issuer.settings().password})
+                .value();
         BOOST_TEST_REQUIRE(fixtures::push_artifact(*client, repository, tag, artifact).has_value());
     }
     // What Harbor puts in args.headers.Authorization: its pull token for the repository.
@@ -239,19 +241,20 @@ BOOST_AUTO_TEST_CASE(all_peers_warms_every_node_and_the_registry_serves_about_on
     cluster.wait_for_agents(5);
     const auto before = registry.blob_bytes_served();
 
-    const auto id = job_id(cluster.post_harbor_job(manifest_url("ai/llama", "v1"),
-                                                   harbor_bearer("ai/llama"), "all_peers",
-                                                   json::array({1})));
+    const auto id = job_id(cluster.post_harbor_job(
+        manifest_url("ai/llama", "v1"), harbor_bearer("ai/llama"), "all_peers", json::array({1})));
     const auto job = cluster.wait_for_job(id, kJobTimeout);
 
     BOOST_TEST(job.at("state") == "SUCCESS");
     const auto tasks = count_tasks(job);
     BOOST_TEST(tasks.success == blob_digests(artifact).size() * 5);
     BOOST_TEST(tasks.failure == 0U);
-    BOOST_TEST(job.at("result").at("job_states")[0].at("results")[0].at("scheduler_cluster_id") == 1);
+    BOOST_TEST(job.at("result").at("job_states")[0].at("results")[0].at("scheduler_cluster_id") ==
+               1);
     for (int agent = 0; agent < 5; ++agent) {
         for (const auto& digest : blob_digests(artifact)) {
-            BOOST_TEST(holds_blob(cluster, agent, digest), cluster.agent_name(agent) << " " << digest);
+            BOOST_TEST(holds_blob(cluster, agent, digest), cluster.agent_name(agent)
+                                                               << " " << digest);
         }
         check_model_dir(cluster, agent, "ai/llama", "v1", artifact);
     }
@@ -273,16 +276,17 @@ BOOST_AUTO_TEST_CASE(all_peers_warms_every_node_and_the_registry_serves_about_on
         }
     }
     BOOST_TEST(from_registry == static_cast<int>(blob_digests(artifact).size()));
-    BOOST_TEST(cluster.call("GET", "/preheats/" + std::to_string(id),
-                            fixtures::PreheatCluster::kHarborToken)
-                   .body.at("Status") == "SUCCESS");
+    BOOST_TEST(
+        cluster
+            .call("GET", "/preheats/" + std::to_string(id), fixtures::PreheatCluster::kHarborToken)
+            .body.at("Status") == "SUCCESS");
 
     // The agent's mirror (containerd hosts.toml) and peer endpoints serve the cache.
     httplib::Client agent("127.0.0.1", std::stoi(cluster.agent_url(2).substr(17)));
-    const httplib::Headers reader{{"Authorization", std::string("Bearer ") +
-                                                        fixtures::PreheatCluster::kReaderToken}};
-    const auto manifest = agent.Get(
-        ("/v2/ai/llama/manifests/" + artifact.manifest_digest.str()).c_str(), reader);
+    const httplib::Headers reader{
+        {"Authorization", std::string("Bearer ") + fixtures::PreheatCluster::kReaderToken}};
+    const auto manifest =
+        agent.Get(("/v2/ai/llama/manifests/" + artifact.manifest_digest.str()).c_str(), reader);
     BOOST_TEST_REQUIRE(manifest);
     BOOST_TEST(manifest->status == 200);
     BOOST_TEST(manifest->body == artifact.manifest_bytes);
@@ -293,9 +297,9 @@ BOOST_AUTO_TEST_CASE(all_peers_warms_every_node_and_the_registry_serves_about_on
     auto ranged = reader;
     ranged.emplace("Range", "bytes=10-19");
     BOOST_TEST(agent.Get(("/blobs/" + layer).c_str(), ranged)->status == 403);  // peers only
-    const httplib::Headers peer{{"Authorization", std::string("Bearer ") +
-                                                      fixtures::PreheatCluster::kPeerToken},
-                                {"Range", "bytes=10-19"}};
+    const httplib::Headers peer{
+        {"Authorization", std::string("Bearer ") + fixtures::PreheatCluster::kPeerToken},
+        {"Range", "bytes=10-19"}};
     const auto part = agent.Get(("/blobs/" + layer).c_str(), peer);
     BOOST_TEST(part->status == 206);
     BOOST_TEST(part->body == artifact.layer_bytes[0].substr(10, 10));
@@ -330,10 +334,9 @@ BOOST_AUTO_TEST_CASE(seed_scopes_warm_only_the_seed_pool) {
     BOOST_TEST(single.at("state") == "SUCCESS");
     BOOST_TEST(count_tasks(single).success == blob_digests(other).size());
     for (const auto& digest : blob_digests(other)) {
-        const int holders = (holds_blob(cluster, 0, digest) ? 1 : 0) +
-                            (holds_blob(cluster, 1, digest) ? 1 : 0) +
-                            (holds_blob(cluster, 2, digest) ? 1 : 0) +
-                            (holds_blob(cluster, 3, digest) ? 1 : 0);
+        const int holders =
+            (holds_blob(cluster, 0, digest) ? 1 : 0) + (holds_blob(cluster, 1, digest) ? 1 : 0) +
+            (holds_blob(cluster, 2, digest) ? 1 : 0) + (holds_blob(cluster, 3, digest) ? 1 : 0);
         BOOST_TEST(holders == 1, digest);
         BOOST_TEST(!holds_blob(cluster, 2, digest));
     }
@@ -352,21 +355,21 @@ BOOST_AUTO_TEST_CASE(legacy_harbor_api_and_our_own_api_with_a_label_selector) {
 
     // Harbor ≤ 2.11: GET /_ping, POST /preheats (raw PreheatImage), GET /preheats/{id}.
     BOOST_TEST(cluster.call("GET", "/_ping", "").status == 200);
-    const auto created = cluster.call(
-        "POST", "/preheats", fixtures::PreheatCluster::kHarborToken,
-        {{"type", "image"},
-         {"url", manifest_url("ai/qwen", "v1")},
-         {"headers", {{"Authorization", harbor_bearer("ai/qwen")}}},
-         {"image", "ai/qwen"},
-         {"tag", "v1"},
-         {"digest", artifact.manifest_digest.str()}});
+    const auto created = cluster.call("POST", "/preheats", fixtures::PreheatCluster::kHarborToken,
+                                      {{"type", "image"},
+                                       {"url", manifest_url("ai/qwen", "v1")},
+                                       {"headers", {{"Authorization", harbor_bearer("ai/qwen")}}},
+                                       {"image", "ai/qwen"},
+                                       {"tag", "v1"},
+                                       {"digest", artifact.manifest_digest.str()}});
     BOOST_TEST_REQUIRE(created.status == 200, created.body.dump());
     const auto legacy_id = created.body.at("ID").get<std::string>();
     std::string status;
     for (int poll = 0; poll < 600 && status != "SUCCESS" && status != "FAILED"; ++poll) {
-        status = cluster.call("GET", "/preheats/" + legacy_id, fixtures::PreheatCluster::kHarborToken)
-                     .body.at("Status")
-                     .get<std::string>();
+        status =
+            cluster.call("GET", "/preheats/" + legacy_id, fixtures::PreheatCluster::kHarborToken)
+                .body.at("Status")
+                .get<std::string>();
         BOOST_TEST((status == "WAITING" || status == "RUNNING" || status == "SUCCESS"), status);
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -375,15 +378,16 @@ BOOST_AUTO_TEST_CASE(legacy_harbor_api_and_our_own_api_with_a_label_selector) {
     // Our API (the webhook-handler): pool a100 in zone b only.
     const auto other = model(5);
     push("ai/qwen", "v2", other);
-    const auto ours = cluster.call("POST", "/api/v1/preheat", fixtures::PreheatCluster::kWriterToken,
-                                   {{"type", "preheat"},
-                                    {"args",
-                                     {{"type", "image"},
-                                      {"url", manifest_url("ai/qwen", "v2")},
-                                      {"headers", {{"Authorization", harbor_bearer("ai/qwen")}}},
-                                      {"scope", "all_peers"}}},
-                                    {"scheduler_cluster_ids", json::array({2})},
-                                    {"selector", {{"zone", "b"}}}});
+    const auto ours =
+        cluster.call("POST", "/api/v1/preheat", fixtures::PreheatCluster::kWriterToken,
+                     {{"type", "preheat"},
+                      {"args",
+                       {{"type", "image"},
+                        {"url", manifest_url("ai/qwen", "v2")},
+                        {"headers", {{"Authorization", harbor_bearer("ai/qwen")}}},
+                        {"scope", "all_peers"}}},
+                      {"scheduler_cluster_ids", json::array({2})},
+                      {"selector", {{"zone", "b"}}}});
     const auto job = cluster.wait_for_job(job_id(ours), kJobTimeout);
     BOOST_TEST(job.at("state") == "SUCCESS");
     BOOST_TEST(count_tasks(job).success == blob_digests(other).size());
@@ -407,18 +411,21 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_clear_errors) {
                     {"scheduler_cluster_ids", nullptr}};
 
     BOOST_TEST(cluster.call("POST", "/oapi/v1/jobs", "", body).status == 401);
-    BOOST_TEST(cluster.call("POST", "/oapi/v1/jobs", fixtures::PreheatCluster::kAgentToken, body)
-                   .status == 403);
+    BOOST_TEST(
+        cluster.call("POST", "/oapi/v1/jobs", fixtures::PreheatCluster::kAgentToken, body).status ==
+        403);
     auto bad_scope = body;
     bad_scope["args"]["scope"] = "everyone";
     const auto refused =
         cluster.call("POST", "/oapi/v1/jobs", fixtures::PreheatCluster::kHarborToken, bad_scope);
     BOOST_TEST(refused.status == 400);
     BOOST_TEST(refused.body.at("error").at("code") == "invalid_input");
-    BOOST_TEST(cluster.call("GET", "/oapi/v1/jobs/999", fixtures::PreheatCluster::kHarborToken)
-                   .status == 404);
-    BOOST_TEST(cluster.call("GET", "/oapi/v1/jobs/x", fixtures::PreheatCluster::kHarborToken)
-                   .status == 404);
+    BOOST_TEST(
+        cluster.call("GET", "/oapi/v1/jobs/999", fixtures::PreheatCluster::kHarborToken).status ==
+        404);
+    BOOST_TEST(
+        cluster.call("GET", "/oapi/v1/jobs/x", fixtures::PreheatCluster::kHarborToken).status ==
+        404);
 
     // An expired Harbor token: the manifest cannot be fetched, said plainly, nothing recorded.
     issuer.issue_expired(1);
@@ -432,8 +439,8 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_clear_errors) {
 
     // Malicious filepath annotations are refused before any node is touched.
     for (const std::string path : {"../../etc/passwd", "/etc/passwd", "a/../../b", "./x"}) {
-        const auto evil = model(7, {model_layer(mp::LayerKind::kDoc, mp::LayerEncoding::kRaw,
-                                                "owned\n", path)});
+        const auto evil =
+            model(7, {model_layer(mp::LayerKind::kDoc, mp::LayerEncoding::kRaw, "owned\n", path)});
         push("ai/evil", "v1", evil);
         auto request = body;
         request["args"]["url"] = manifest_url("ai/evil", "v1");
@@ -452,10 +459,10 @@ BOOST_AUTO_TEST_CASE(a_symlink_in_a_tar_layer_fails_the_layout_on_every_node) {
     push("ai/sly", "v1", evil);
     fixtures::PreheatCluster cluster(cluster_options(4));
     cluster.wait_for_agents(4);
-    const auto job = cluster.wait_for_job(
-        job_id(cluster.post_harbor_job(manifest_url("ai/sly", "v1"), harbor_bearer("ai/sly"),
-                                       "all_peers")),
-        kJobTimeout);
+    const auto job =
+        cluster.wait_for_job(job_id(cluster.post_harbor_job(manifest_url("ai/sly", "v1"),
+                                                            harbor_bearer("ai/sly"), "all_peers")),
+                             kJobTimeout);
     const auto tasks = count_tasks(job);
     std::set<std::string> failed_nodes;
     for (const auto& failure : tasks.failures) {  // the blob that completed each node's copy
@@ -507,23 +514,23 @@ BOOST_AUTO_TEST_CASE(a_peer_serving_corrupt_bytes_is_detected_and_the_blob_fetch
     fixtures::PreheatCluster cluster(options);
     cluster.wait_for_agents(4);
     // Warm the seeds gpu-0 and gpu-1, then corrupt their cached copies of one layer.
-    const auto warm = cluster.call(
-        "POST", "/api/v1/preheat", fixtures::PreheatCluster::kWriterToken,
-        {{"type", "preheat"},
-         {"args",
-          {{"type", "image"},
-           {"url", manifest_url("ai/corrupt", "v1")},
-           {"headers", {{"Authorization", harbor_bearer("ai/corrupt")}}},
-           {"scope", "all_peers"}}},
-         {"selector", {{"role", "seed"}}}});
+    const auto warm =
+        cluster.call("POST", "/api/v1/preheat", fixtures::PreheatCluster::kWriterToken,
+                     {{"type", "preheat"},
+                      {"args",
+                       {{"type", "image"},
+                        {"url", manifest_url("ai/corrupt", "v1")},
+                        {"headers", {{"Authorization", harbor_bearer("ai/corrupt")}}},
+                        {"scope", "all_peers"}}},
+                      {"selector", {{"role", "seed"}}}});
     BOOST_TEST(cluster.wait_for_job(job_id(warm), kJobTimeout).at("state") == "SUCCESS");
     // A layer whose tree a corrupted seed roots (the plan is deterministic): gpu-2 and gpu-3 are
     // its children and fetch from it; every seed's copy is corrupt.
     std::string layer;
     for (const auto& candidate : artifact.manifest.layers) {
-        const auto tree = aiops::preheat::plan_blob(candidate.digest.str(),
-                                                    {"gpu-0", "gpu-1", "gpu-2", "gpu-3"},
-                                                    aiops::preheat::Scope::kAllPeers, 3);
+        const auto tree =
+            aiops::preheat::plan_blob(candidate.digest.str(), {"gpu-0", "gpu-1", "gpu-2", "gpu-3"},
+                                      aiops::preheat::Scope::kAllPeers, 3);
         if ((tree.order.front() == "gpu-0" || tree.order.front() == "gpu-1") &&
             candidate.size > kMiB) {
             layer = candidate.digest.str();
@@ -546,8 +553,9 @@ BOOST_AUTO_TEST_CASE(a_peer_serving_corrupt_bytes_is_detected_and_the_blob_fetch
     BOOST_TEST(job.at("state") == "SUCCESS");
     BOOST_TEST(holds_blob(cluster, 3, layer));
     check_model_dir(cluster, 3, "ai/corrupt", "v1", artifact);
-    const auto detail = cluster.call("GET", "/api/v1/preheat/" + std::to_string(job.at("id").get<std::int64_t>()),
-                                     fixtures::PreheatCluster::kReaderToken);
+    const auto detail =
+        cluster.call("GET", "/api/v1/preheat/" + std::to_string(job.at("id").get<std::int64_t>()),
+                     fixtures::PreheatCluster::kReaderToken);
     int attempts = 0;
     int tasks = 0;
     std::set<std::string> refused_peers;

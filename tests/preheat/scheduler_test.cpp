@@ -198,12 +198,9 @@ BOOST_AUTO_TEST_CASE(the_sweeper_fails_lost_agents_requeues_restarted_ones_and_k
 }
 
 BOOST_AUTO_TEST_CASE(heartbeats_and_progress_reports_are_validated) {
-    const json good{{"name", "gpu-07"},
-                    {"hostname", "gpu-07.dc1"},
-                    {"ip", "10.0.3.7"},
-                    {"peer_url", "http://10.0.3.7:8090/"},
-                    {"boot_id", "0123abcd"},
-                    {"labels", {{"pool", "h100"}}},
+    const json good{{"name", "gpu-07"},      {"hostname", "gpu-07.dc1"},
+                    {"ip", "10.0.3.7"},      {"peer_url", "http://10.0.3.7:8090/"},
+                    {"boot_id", "0123abcd"}, {"labels", {{"pool", "h100"}}},
                     {"free_bytes", 1000}};
     auto agent = parse_heartbeat(good);
     BOOST_TEST_REQUIRE(agent.has_value());
@@ -223,8 +220,8 @@ BOOST_AUTO_TEST_CASE(heartbeats_and_progress_reports_are_validated) {
     }
     BOOST_TEST(!parse_heartbeat(json::array()).has_value());
 
-    const json progress{{"node", "gpu-07"},    {"boot_id", "0123abcd"}, {"job", 3},
-                        {"digest", kDigest},   {"state", "failed"},     {"error", "boom"},
+    const json progress{{"node", "gpu-07"},     {"boot_id", "0123abcd"}, {"job", 3},
+                        {"digest", kDigest},    {"state", "failed"},     {"error", "boom"},
                         {"source_failed", true}};
     auto parsed = parse_progress(progress);
     BOOST_TEST_REQUIRE(parsed.has_value());
