@@ -28,6 +28,7 @@ namespace {
 constexpr std::size_t kMaxManifestBytes = 4U << 20;
 constexpr std::chrono::milliseconds kPeerRetryStep{200};
 constexpr std::chrono::milliseconds kErrorBackoff{1000};
+constexpr std::size_t kMaxRememberedJobs = 256;
 constexpr const char* kDigestPattern = "(sha256:[0-9a-f]{64})";
 
 Labels parse_labels(common::Config& config) {
@@ -321,6 +322,9 @@ void Agent::accept_job(const json& job) {
         {
             std::scoped_lock lock(mutex_);
             jobs_[id] = std::move(context);
+            while (jobs_.size() > kMaxRememberedJobs) {
+                jobs_.erase(jobs_.begin());  // the oldest job ids: long finished
+            }
             for (auto& item : work) {
                 queue_.push_back(std::move(item));
             }
@@ -726,7 +730,7 @@ void Agent::add_routes(common::Server& server) {
                     [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
                 return;
             }
-            res.set_content(std::move(bytes), media_type);
+            res.set_content(bytes, media_type);
         });
 }
 

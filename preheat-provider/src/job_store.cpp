@@ -72,6 +72,20 @@ Result<PreheatJob> JobStore::get(std::int64_t id) {
 
 Result<PreheatJob> JobStore::update(std::int64_t id,
                                     const std::function<common::Status(PreheatJob&)>& change) {
+    auto modified = modify(id, [&](PreheatJob& job) -> Result<bool> {
+        if (auto changed = change(job); !changed) {
+            return changed.error();
+        }
+        return true;
+    });
+    if (!modified) {
+        return modified.error();
+    }
+    return std::move(modified->job);
+}
+
+Result<JobStore::Modified> JobStore::modify(
+    std::int64_t id, const std::function<Result<bool>(PreheatJob&)>& change) {
     const auto key = std::to_string(id);
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         auto document = store_.get(kJobs, key);
@@ -86,16 +100,21 @@ Result<PreheatJob> JobStore::update(std::int64_t id,
             return job.error();
         }
         const bool was_final = job_state(*job) != JobState::kPending;
-        if (auto changed = change(*job); !changed) {
+        auto changed = change(*job);
+        if (!changed) {
             return changed.error();
         }
+        if (!*changed) {
+            return Modified{std::move(*job), false, false};
+        }
         job->updated_at = now_text();
-        if (!was_final && job_state(*job) != JobState::kPending) {
+        const bool finished = !was_final && job_state(*job) != JobState::kPending;
+        if (finished) {
             job->finished_at = job->updated_at;
         }
         auto written = store_.compare_and_set(kJobs, key, document->version, to_stored(*job));
         if (written) {
-            return job;
+            return Modified{std::move(*job), true, finished};
         }
         if (written.error().code != ErrorCode::kConflict) {
             return written.error();

@@ -28,6 +28,17 @@ public:
     common::Result<PreheatJob> update(std::int64_t id,
                                       const std::function<common::Status(PreheatJob&)>& change);
 
+    // Like update(), but `change` says whether it changed anything: nothing is written (and
+    // updated_at does not move) when it did not. `finished` is true only for the one write that
+    // took the job from PENDING to a final state.
+    struct Modified {
+        PreheatJob job{};
+        bool changed = false;
+        bool finished = false;
+    };
+    common::Result<Modified> modify(std::int64_t id,
+                                    const std::function<common::Result<bool>(PreheatJob&)>& change);
+
 private:
     common::Result<std::int64_t> next_id();
     std::string now_text() const;

@@ -266,7 +266,22 @@ Result<std::vector<std::int64_t>> Provider::active_jobs() {
     return ids;
 }
 
-void Provider::finished(const PreheatJob& job) {
+Result<Agents> Provider::cached_agents() {
+    constexpr auto kFresh = std::chrono::milliseconds(200);
+    std::scoped_lock lock(agents_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - agents_read_ > kFresh) {
+        auto fresh = agents();
+        if (!fresh) {
+            return fresh.error();
+        }
+        agents_cache_ = std::move(*fresh);
+        agents_read_ = now;
+    }
+    return agents_cache_;
+}
+
+void Provider::after_write(const PreheatJob& job, bool finished_now) {
     const auto state = job_state(job);
     if (state == JobState::kPending) {
         return;
@@ -274,6 +289,8 @@ void Provider::finished(const PreheatJob& job) {
     if (auto removed = store_.remove_from_set(kActiveJobs, std::to_string(job.id)); !removed) {
         common::log::warn("cannot drop a finished preheat job from the active set",
                           {{"job", job.id}, {"error", removed.error().message}});
+    }
+    if (!finished_now) {
         return;
     }
     tasks_finished_.inc({std::string(job_state_name(state))});
@@ -398,7 +415,7 @@ Result<PreheatJob> Provider::create_job(JobRequest request) {
             return added.error();
         }
     } else {
-        finished(*created);
+        after_write(*created, true);
     }
     common::log::info("preheat job created", {{"job", created->id},
                                               {"repository", created->request.manifest.repository},
@@ -421,11 +438,19 @@ Result<json> Provider::assignments(const std::string& node, const std::string& b
             std::scoped_lock lock(mutex_);
             seen_generation = generation_;
         }
-        auto all_agents = agents();
+        auto all_agents = cached_agents();
         if (!all_agents) {
             return all_agents.error();
         }
-        const auto self = all_agents->find(node);
+        auto self = all_agents->find(node);
+        if (self == all_agents->end() || self->second.boot_id != boot_id) {
+            // A heartbeat newer than the cache (an agent that just started) is read directly.
+            all_agents = agents();
+            if (!all_agents) {
+                return all_agents.error();
+            }
+            self = all_agents->find(node);
+        }
         if (self == all_agents->end() || self->second.boot_id != boot_id) {
             return Error{ErrorCode::kConflict,
                          "agent " + node + " has no current heartbeat: send one first"};
@@ -436,22 +461,15 @@ Result<json> Provider::assignments(const std::string& node, const std::string& b
         }
         json jobs = json::array();
         for (const auto id : *ids) {
-            auto current = jobs_.get(id);
-            if (!current) {
-                continue;
-            }
-            auto probe = *current;
-            if (take_assignments(probe, node, *all_agents, now_ms(), settings_.scheduler).empty()) {
-                continue;
-            }
             std::vector<Assignment> taken;
-            auto updated = jobs_.update(id, [&](PreheatJob& job) -> Status {
+            auto modified = jobs_.modify(id, [&](PreheatJob& job) -> Result<bool> {
                 taken = take_assignments(job, node, *all_agents, now_ms(), settings_.scheduler);
-                return {};
+                return !taken.empty();
             });
-            if (!updated || taken.empty()) {
+            if (!modified || taken.empty()) {
                 continue;
             }
+            const auto& updated = modified->job;
             json blobs = json::array();
             for (const auto& assignment : taken) {
                 blobs.push_back({{"digest", assignment.digest},
@@ -461,15 +479,15 @@ Result<json> Provider::assignments(const std::string& node, const std::string& b
                                  {"authorization", assignment.authorization}});
             }
             json manifests = json::array();
-            for (const auto& manifest : updated->manifests) {
+            for (const auto& manifest : updated.manifests) {
                 manifests.push_back({{"digest", manifest.digest},
                                      {"media_type", manifest.media_type},
                                      {"content", manifest.content}});
             }
             jobs.push_back({{"id", id},
-                            {"repository", updated->request.manifest.repository},
-                            {"reference", updated->request.manifest.reference},
-                            {"manifest_digest", updated->manifest_digest},
+                            {"repository", updated.request.manifest.repository},
+                            {"reference", updated.request.manifest.reference},
+                            {"manifest_digest", updated.manifest_digest},
                             {"manifests", std::move(manifests)},
                             {"blobs", std::move(blobs)}});
         }
@@ -486,21 +504,20 @@ Result<json> Provider::assignments(const std::string& node, const std::string& b
 }
 
 Result<bool> Provider::progress(const Progress& report) {
-    bool applied = false;
-    auto updated = jobs_.update(report.job, [&](PreheatJob& job) -> Status {
-        applied = apply_progress(job, report, now_ms(), settings_.scheduler);
-        return {};
+    auto modified = jobs_.modify(report.job, [&](PreheatJob& job) -> Result<bool> {
+        return apply_progress(job, report, now_ms(), settings_.scheduler);
     });
-    if (!updated) {
-        return updated.error();
+    if (!modified) {
+        return modified.error();
     }
+    const bool applied = modified->changed;
     if (report.state == TaskState::kFailed && applied) {
         common::log::warn("preheat transfer failed", {{"job", report.job},
                                                       {"node", report.node},
                                                       {"digest", report.digest},
                                                       {"error", report.error}});
     }
-    finished(*updated);
+    after_write(modified->job, modified->finished);
     if (report.state != TaskState::kRunning) {
         wake();
     }
@@ -531,20 +548,15 @@ Status Provider::sweep_once() {
             }
             continue;
         }
-        auto probe = *current;
-        if (!sweep(probe, *all_agents, now, settings_.scheduler)) {
-            finished(*current);  // a job whose final write raced its removal from the set
-            continue;
-        }
-        auto updated = jobs_.update(id, [&](PreheatJob& job) -> Status {
-            sweep(job, *all_agents, now, settings_.scheduler);
-            return {};
+        auto modified = jobs_.modify(id, [&](PreheatJob& job) -> Result<bool> {
+            return sweep(job, *all_agents, now, settings_.scheduler);
         });
-        if (!updated) {
-            return updated.error();
+        if (!modified) {
+            return modified.error();
         }
-        finished(*updated);
-        any = true;
+        // Also drops a job whose final write happened just before a crash left it in the set.
+        after_write(modified->job, modified->finished);
+        any = any || modified->changed;
     }
     if (any) {
         wake();
