@@ -1,0 +1,615 @@
+#include "handler.h"
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <variant>
+
+#include "aiops/common/digest.h"
+#include "aiops/common/encoding.h"
+#include "aiops/common/log.h"
+#include "aiops/common/media_types.h"
+#include "aiops/common/oci.h"
+#include "aiops/common/registry_client.h"
+
+namespace aiops::webhook {
+
+using common::Error;
+using common::ErrorCode;
+using common::Result;
+using common::Status;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kQueue = "webhook_events";
+constexpr std::string_view kDone = "webhook_actions";
+constexpr std::string_view kResults = "webhook_results";
+constexpr std::size_t kMaxKeyBytes = 400;
+constexpr std::size_t kMaxListed = 100;
+
+bool any_equal(const std::vector<std::string>& accepted, std::string_view presented) {
+    bool found = false;
+    for (const auto& value : accepted) {  // every value compared: timing does not say which
+        found = common::constant_time_equal(value, presented) || found;
+    }
+    return found;
+}
+
+std::string queue_key(const std::string& key) {
+    if (key.size() <= kMaxKeyBytes) {
+        return key;
+    }
+    return "sha256:" +
+           std::string(common::compute_digest(key, common::DigestAlgorithm::kSha256)->hex());
+}
+
+bool retryable_status(int status) { return status == 408 || status == 429 || status >= 500; }
+
+// `also_ok`: a non-2xx status that means the action already happened (0 = none).
+ActionResult http_outcome(const Result<common::HttpResponse>& response, const std::string& what,
+                          int also_ok) {
+    if (!response) {
+        const auto code = response.error().code;
+        return {Error{code, what + ": " + response.error().message},
+                code != ErrorCode::kBlockedUrl && code != ErrorCode::kInvalidInput};
+    }
+    const int status = response->status;
+    if ((status >= 200 && status < 300) || (also_ok != 0 && status == also_ok)) {
+        return {};
+    }
+    return {
+        Error{retryable_status(status) ? ErrorCode::kUpstream : ErrorCode::kInvalidInput,
+              what + " answered " + std::to_string(status) + ": " + response->body.substr(0, 300)},
+        retryable_status(status)};
+}
+
+std::string twice_encoded(const std::string& repository) {
+    return common::percent_encode(common::percent_encode(repository, false), false);
+}
+
+}  // namespace
+
+HandlerSettings handler_settings_from_config(common::Config& config) {
+    HandlerSettings s;
+    for (const auto& path : {"harbor.auth_header", "harbor.auth_header_next"}) {
+        if (auto value = config.get_secret(path); !value.empty()) {
+            s.harbor_auth_headers.push_back(value);
+        }
+    }
+    for (const auto& path : {"devpi.hook_token", "devpi.hook_token_next"}) {
+        if (auto value = config.get_secret(path); !value.empty()) {
+            s.devpi_hook_tokens.push_back(value);
+        }
+    }
+    const auto rules_file = config.get_string("rules_file", "");
+    if (!rules_file.empty()) {
+        std::ifstream in(rules_file);
+        if (!in) {
+            config.add_error("rules_file: cannot read " + rules_file);
+        } else {
+            const std::string text((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+            auto rules = parse_rules_text(text);
+            if (!rules) {
+                config.add_error(rules_file + ": " + rules.error().message);
+            } else {
+                s.rules = std::move(*rules);
+            }
+        }
+    }
+    s.workers = static_cast<int>(config.get_int("workers", 4, 1, 64));
+    s.visibility =
+        std::chrono::milliseconds(config.get_int("queue.visibility_ms", 120000, 1000, 86'400'000));
+    s.base_backoff =
+        std::chrono::milliseconds(config.get_int("retry.base_ms", 1000, 10, 3'600'000));
+    s.max_backoff =
+        std::chrono::milliseconds(config.get_int("retry.max_ms", 300000, 10, 86'400'000));
+    s.harbor_url = config.get_string("harbor.url", "");
+    while (!s.harbor_url.empty() && s.harbor_url.back() == '/') {
+        s.harbor_url.pop_back();
+    }
+    s.harbor_username = config.get_string("harbor.username", "");
+    s.harbor_password = config.get_secret("harbor.password");
+    s.preheat_url = config.get_string("preheat.url", "");
+    while (!s.preheat_url.empty() && s.preheat_url.back() == '/') {
+        s.preheat_url.pop_back();
+    }
+    s.preheat_token = config.get_secret("preheat.token");
+    return s;
+}
+
+Handler::Handler(HandlerSettings settings, common::Store& store, const common::Clock& clock,
+                 common::HttpClient& http, common::Metrics& metrics)
+    : settings_(std::move(settings)),
+      store_(store),
+      clock_(clock),
+      http_(http),
+      received_(metrics.counter("webhook_events_received_total",
+                                "Events accepted and persisted, by source", {"source"})),
+      deduplicated_(metrics.counter("webhook_events_deduplicated_total",
+                                    "Deliveries of an event already queued", {"source"})),
+      rejected_(metrics.counter("webhook_events_rejected_total",
+                                "Malformed or unauthenticated deliveries", {"source", "reason"})),
+      processed_(metrics.counter("webhook_events_processed_total", "Events whose rules all ran",
+                                 {"outcome"})),
+      retried_(
+          metrics.counter("webhook_events_retried_total", "Event attempts that will be retried")),
+      dead_lettered_(metrics.counter("webhook_events_dead_lettered_total",
+                                     "Events moved to the dead-letter list")),
+      actions_(metrics.counter("webhook_actions_total", "Actions run, by type and outcome",
+                               {"action", "outcome"})),
+      latency_(metrics.histogram("webhook_event_latency_seconds",
+                                 "From acceptance to the last rule done", {})) {}
+
+Handler::~Handler() { stop(); }
+
+void Handler::wake() { wake_.notify_all(); }
+
+void Handler::start() {
+    for (int index = 0; index < settings_.workers; ++index) {
+        workers_.emplace_back([this] { worker_loop(); });
+    }
+}
+
+void Handler::stop() {
+    {
+        std::scoped_lock lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& worker : workers_) {
+        worker.join();
+    }
+    workers_.clear();
+}
+
+Result<bool> Handler::accept(const Event& event) {
+    json payload = to_json(event);
+    payload["accepted_at_ms"] =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+            .count();
+    auto queued = store_.enqueue(kQueue, queue_key(event.id), payload);
+    if (!queued) {
+        return queued.error();
+    }
+    const std::string source(source_name(event.source));
+    if (!queued->created) {
+        deduplicated_.inc({source});
+        return false;
+    }
+    received_.inc({source});
+    wake();
+    return true;
+}
+
+std::chrono::milliseconds Handler::backoff(std::int64_t attempt) {
+    thread_local std::mt19937_64 random{std::random_device{}()};
+    const auto exponent = std::min<std::int64_t>(attempt - 1, 20);
+    auto delay = settings_.base_backoff * (std::int64_t{1} << std::max<std::int64_t>(exponent, 0));
+    delay = std::min(delay, settings_.max_backoff);
+    std::uniform_int_distribution<std::int64_t> jitter(0, delay.count() / 2);
+    return std::chrono::milliseconds(delay.count() / 2 + jitter(random));  // "equal jitter"
+}
+
+void Handler::worker_loop() {
+    for (;;) {
+        {
+            std::scoped_lock lock(mutex_);
+            if (stopping_) {
+                return;
+            }
+        }
+        auto leased = store_.lease(kQueue, settings_.visibility);
+        if (!leased || !*leased) {
+            if (!leased) {
+                common::log::warn("cannot lease an event", {{"error", leased.error().message}});
+            }
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, settings_.idle_poll, [this] { return stopping_; });
+            continue;
+        }
+        const auto& job = **leased;
+        auto done = process(job);
+        if (done) {
+            if (auto acked = store_.ack(job); !acked) {
+                common::log::warn("cannot ack an event",
+                                  {{"event", job.id}, {"error", acked.error().message}});
+            }
+            continue;
+        }
+        retried_.inc();
+        const auto delay = backoff(job.attempt);
+        common::log::warn("event will be retried", {{"event", job.id},
+                                                    {"attempt", job.attempt},
+                                                    {"delay_ms", delay.count()},
+                                                    {"error", done.error().message}});
+        if (auto retried = store_.retry(job, done.error().message, delay); !retried) {
+            common::log::warn("cannot schedule a retry",
+                              {{"event", job.id}, {"error", retried.error().message}});
+        } else if (job.attempt >= settings_.max_attempts) {
+            dead_lettered_.inc();
+            common::log::error(
+                "event dead-lettered",
+                {{"event", job.id}, {"attempts", job.attempt}, {"error", done.error().message}});
+        }
+    }
+}
+
+Status Handler::process(const common::Job& job) {
+    auto event = event_from_json(job.payload);
+    if (!event) {
+        return {};  // cannot happen for what accept() stored; nothing to retry
+    }
+    std::optional<ArtifactKind> kind;
+    bool kind_known = false;
+    json results = json::array();
+    bool all_ok = true;
+    for (const auto& rule : settings_.rules) {
+        if (needs_artifact_kind(rule.when) && !kind_known) {
+            auto looked_up = artifact_kind(*event);
+            if (!looked_up) {
+                return Error{looked_up.error().code, "reading the artifact for rule " + rule.name +
+                                                         ": " + looked_up.error().message};
+            }
+            kind = *looked_up;
+            kind_known = true;
+        }
+        if (!matches(rule.when, *event, kind)) {
+            continue;
+        }
+        json steps = json::array();
+        for (std::size_t index = 0; index < rule.actions.size(); ++index) {
+            const auto& action = rule.actions[index];
+            const auto key = job.id + "|" + rule.name + "|" + std::to_string(index);
+            if (auto recorded = store_.get(kDone, key)) {
+                steps.push_back(recorded->body);  // done before a crash or an earlier attempt
+                if (recorded->body.value("status", "") != "ok") {
+                    break;
+                }
+                continue;
+            }
+            auto result = run_action(action, *event);
+            actions_.inc({action.type, result.status      ? "ok"
+                                       : result.retryable ? "retry"
+                                                          : "failed"});
+            if (!result.status && result.retryable) {
+                return Error{result.status.error().code, "rule " + rule.name + ", " + action.type +
+                                                             ": " + result.status.error().message};
+            }
+            json record{{"rule", rule.name},
+                        {"action", action.type},
+                        {"status", result.status ? "ok" : "failed"},
+                        {"error", result.status ? "" : result.status.error().message},
+                        {"at", common::format_utc(clock_.now())}};
+            if (auto stored = store_.put(kDone, key, record); !stored) {
+                return stored.error();  // retried; the action is idempotent
+            }
+            steps.push_back(record);
+            if (!result.status) {
+                all_ok = false;
+                common::log::warn("rule failed", {{"event", job.id},
+                                                  {"rule", rule.name},
+                                                  {"action", action.type},
+                                                  {"error", result.status.error().message}});
+                break;  // the rule's later actions depend on this one
+            }
+        }
+        results.push_back({{"rule", rule.name}, {"steps", std::move(steps)}});
+    }
+    const auto accepted_ms = job.payload.value("accepted_at_ms", std::int64_t{0});
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+            .count();
+    if (accepted_ms > 0) {
+        latency_.observe({}, static_cast<double>(now_ms - accepted_ms) / 1000.0);
+    }
+    processed_.inc({all_ok ? "ok" : "rule_failed"});
+    auto summary = job.payload;
+    summary["job"] = job.id;
+    summary["attempts"] = job.attempt;
+    summary["status"] = all_ok ? "done" : "rule_failed";
+    summary["rules"] = std::move(results);
+    summary["finished_at"] = common::format_utc(clock_.now());
+    if (auto stored = store_.put(kResults, job.id, summary); !stored) {
+        return stored.error();
+    }
+    return {};
+}
+
+ActionResult Handler::run_action(const Action& action, const Event& event) {
+    if (action.type == "notify") {
+        return notify(action, event);
+    }
+    if (action.type == "preheat") {
+        return preheat(action, event);
+    }
+    return harbor_call(action, event);
+}
+
+ActionResult Handler::notify(const Action& action, const Event& event) {
+    const auto url = action.params.value("url", "");
+    if (url.empty()) {
+        return {Error{ErrorCode::kInvalidInput, "notify needs url"}, false};
+    }
+    common::HttpRequest request;
+    request.method = "POST";
+    request.url = url;
+    request.headers.emplace("Content-Type", "application/json");
+    request.body = json{{"event", to_json(event)}}.dump();
+    request.retry = false;
+    return http_outcome(http_.fetch(request), "notify " + url, 0);
+}
+
+ActionResult Handler::preheat(const Action& action, const Event& event) {
+    if (settings_.preheat_url.empty()) {
+        return {Error{ErrorCode::kInvalidInput, "preheat.url is not configured"}, false};
+    }
+    if (event.source != Source::kHarbor || event.resources.empty() ||
+        settings_.harbor_url.empty()) {
+        return {
+            Error{ErrorCode::kInvalidInput, "preheat needs a Harbor artifact event and harbor.url"},
+            false};
+    }
+    const auto& resource = event.resources.front();
+    const auto reference = resource.digest.empty() ? resource.tag : resource.digest;
+    json args{{"type", "image"},
+              {"url", settings_.harbor_url + "/v2/" + event.project + "/" + event.repository +
+                          "/manifests/" + reference},
+              {"scope", action.params.value("scope", "all_peers")}};
+    if (!settings_.harbor_username.empty()) {
+        args["headers"] = {
+            {"Authorization", "Basic " + common::base64_encode(settings_.harbor_username + ":" +
+                                                               settings_.harbor_password)}};
+    }
+    json body{{"type", "preheat"},
+              {"args", std::move(args)},
+              {"scheduler_cluster_ids", action.params.value("pools", json())}};
+    if (action.params.contains("selector")) {
+        body["selector"] = action.params["selector"];
+    }
+    common::HttpRequest request;
+    request.method = "POST";
+    request.url = settings_.preheat_url + "/api/v1/preheat";
+    request.headers.emplace("Content-Type", "application/json");
+    request.headers.emplace("Authorization", "Bearer " + settings_.preheat_token);
+    request.body = body.dump();
+    request.retry = false;
+    return http_outcome(http_.fetch(request), "preheat-provider", 0);
+}
+
+ActionResult Handler::harbor_call(const Action& action, const Event& event) {
+    if (settings_.harbor_url.empty() || event.source != Source::kHarbor ||
+        event.resources.empty()) {
+        return {Error{ErrorCode::kInvalidInput, action.type + " needs harbor.url and a Harbor "
+                                                              "artifact event"},
+                false};
+    }
+    const auto& resource = event.resources.front();
+    const auto reference = resource.digest.empty() ? resource.tag : resource.digest;
+    const auto artifact = settings_.harbor_url + "/api/v2.0/projects/" +
+                          common::percent_encode(event.project, false) + "/repositories/" +
+                          twice_encoded(event.repository) + "/artifacts/";
+    common::HttpRequest request;
+    request.method = "POST";
+    request.headers.emplace("Content-Type", "application/json");
+    // Robot Basic on every call and no cookie jar: Harbor's CSRF check only applies to requests
+    // that carry its session cookie (reference §5).
+    request.headers.emplace("Authorization",
+                            "Basic " + common::base64_encode(settings_.harbor_username + ":" +
+                                                             settings_.harbor_password));
+    request.retry = false;
+    int also_ok = 0;
+    if (action.type == "harbor_scan") {
+        request.url = artifact + reference + "/scan";
+        request.body =
+            json{{"scan_type", action.params.value("scan_type", "vulnerability")}}.dump();
+    } else if (action.type == "harbor_label") {
+        if (!action.params.contains("label_id") || !action.params["label_id"].is_number_integer()) {
+            return {Error{ErrorCode::kInvalidInput, "harbor_label needs label_id"}, false};
+        }
+        request.url = artifact + reference + "/labels";
+        request.body = json{{"id", action.params["label_id"]}}.dump();
+        also_ok = 409;  // already attached
+    } else {            // harbor_copy
+        const auto project = action.params.value("to_project", "");
+        if (project.empty()) {
+            return {Error{ErrorCode::kInvalidInput, "harbor_copy needs to_project"}, false};
+        }
+        const auto repository = action.params.value("to_repository", event.repository);
+        const auto from = event.project + "/" + event.repository +
+                          (resource.digest.empty() ? ":" + resource.tag : "@" + resource.digest);
+        request.url = settings_.harbor_url + "/api/v2.0/projects/" +
+                      common::percent_encode(project, false) + "/repositories/" +
+                      twice_encoded(repository) +
+                      "/artifacts?from=" + common::percent_encode(from, true);
+        also_ok = 409;  // already there
+    }
+    auto response = http_.fetch(request);
+    if (response && response->status == 422 && action.type == "harbor_scan") {
+        return {Error{ErrorCode::kInvalidInput, "Harbor: the artifact is not scannable (422)"},
+                false};
+    }
+    return http_outcome(response, "Harbor " + action.type, also_ok);
+}
+
+Result<ArtifactKind> Handler::artifact_kind(const Event& event) {
+    if (event.source != Source::kHarbor || event.resources.empty()) {
+        return ArtifactKind::kAny;
+    }
+    if (settings_.harbor_url.empty()) {
+        return Error{ErrorCode::kInvalidInput, "rules with artifact: need harbor.url"};
+    }
+    common::RegistryClientSettings registry;
+    registry.base_url = settings_.harbor_url;
+    registry.username = settings_.harbor_username;
+    registry.password = settings_.harbor_password;
+    auto client = common::RegistryClient::create(http_, registry);
+    if (!client) {
+        return client.error();
+    }
+    const auto& resource = event.resources.front();
+    auto manifest =
+        (*client)->get_manifest(event.project + "/" + event.repository,
+                                resource.digest.empty() ? resource.tag : resource.digest);
+    if (!manifest) {
+        return manifest.error();
+    }
+    auto parsed = common::parse_manifest(manifest->bytes, manifest->media_type);
+    if (!parsed) {
+        return parsed.error();
+    }
+    const auto* image = std::get_if<common::ImageManifest>(&*parsed);
+    if (image == nullptr) {
+        return ArtifactKind::kImage;  // an index
+    }
+    const bool model = common::modelpack::naming_of(image->artifact_type).has_value() ||
+                       common::modelpack::naming_of(image->config.media_type).has_value();
+    return model ? ArtifactKind::kModel : ArtifactKind::kImage;
+}
+
+void Handler::add_routes(common::Server& server) {
+    using common::Access;
+    using common::Method;
+    server.route(
+        Method::kPost, "/harbor", Access::anyone(),
+        [this](const httplib::Request& req, httplib::Response& res, const common::RequestContext&) {
+            if (settings_.harbor_auth_headers.empty() ||
+                !any_equal(settings_.harbor_auth_headers, req.get_header_value("Authorization"))) {
+                rejected_.inc({"harbor", "auth"});
+                common::write_error(res, Error{ErrorCode::kUnauthorized,
+                                               "the Authorization value is not one configured in "
+                                               "harbor.auth_header"});
+                return;
+            }
+            auto body = common::parse_json(req.body, settings_.json_limits);
+            const auto content_type = req.get_header_value("Content-Type");
+            auto event = !body ? Result<Event>(body.error())
+                         : content_type.starts_with("application/cloudevents+json")
+                             ? parse_harbor_cloudevent(*body, settings_.limits)
+                             : parse_harbor_default(*body, settings_.limits);
+            if (!event) {
+                rejected_.inc({"harbor", "malformed"});
+                common::write_error(res, event.error());
+                return;
+            }
+            auto accepted = accept(*event);
+            if (!accepted) {
+                common::write_error(res, accepted.error());
+                return;
+            }
+            common::write_json(res, 200, {{"accepted", true}, {"duplicate", !*accepted}});
+        });
+    const auto devpi = [this](const httplib::Request& req, httplib::Response& res,
+                              const std::string& index, const std::string& name,
+                              const std::string& version) {
+        if (settings_.devpi_hook_tokens.empty() ||
+            !any_equal(settings_.devpi_hook_tokens, req.get_param_value("token"))) {
+            rejected_.inc({"devpi", "auth"});
+            common::write_error(res, Error{ErrorCode::kUnauthorized,
+                                           "token= on the trigger URL is not devpi.hook_token"});
+            return;
+        }
+        std::string script;
+        if (req.has_file("file0")) {
+            script = req.get_file_value("file0").content;
+        }
+        auto event = devpi_upload_event(name, version, index, script);
+        if (!event) {
+            rejected_.inc({"devpi", "malformed"});
+            common::write_error(res, event.error());
+            return;
+        }
+        event->occur_at =
+            std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch())
+                .count();
+        auto accepted = accept(*event);
+        if (!accepted) {
+            common::write_error(res, accepted.error());
+            return;
+        }
+        common::write_json(res, 200, {{"accepted", true}, {"duplicate", !*accepted}});
+    };
+    server.route(Method::kPost, "/devpi/([^/]+)/([^/]+)", Access::anyone(),
+                 [devpi](const httplib::Request& req, httplib::Response& res,
+                         const common::RequestContext& ctx) {
+                     devpi(req, res, "", ctx.captures[0], ctx.captures[1]);
+                 });
+    server.route(Method::kPost, "/devpi/([^/]+)/([^/]+)/([^/]+)/([^/]+)", Access::anyone(),
+                 [devpi](const httplib::Request& req, httplib::Response& res,
+                         const common::RequestContext& ctx) {
+                     devpi(req, res, ctx.captures[0] + "/" + ctx.captures[1], ctx.captures[2],
+                           ctx.captures[3]);
+                 });
+    server.route(
+        Method::kGet, "/events", Access::reader(),
+        [this](const httplib::Request& req, httplib::Response& res, const common::RequestContext&) {
+            auto stats = store_.queue_stats(kQueue);
+            if (!stats) {
+                common::write_error(res, stats.error());
+                return;
+            }
+            json body{{"ready", stats->ready},
+                      {"delayed", stats->delayed},
+                      {"leased", stats->leased},
+                      {"dead", stats->dead}};
+            const auto status = req.get_param_value("status");
+            if (status == "dead") {
+                auto dead = store_.dead_letters(kQueue, kMaxListed);
+                if (!dead) {
+                    common::write_error(res, dead.error());
+                    return;
+                }
+                json list = json::array();
+                for (const auto& job : *dead) {
+                    list.push_back({{"id", job.id},
+                                    {"attempts", job.attempt},
+                                    {"last_error", job.last_error},
+                                    {"event", job.payload}});
+                }
+                body["events"] = std::move(list);
+            } else if (status == "done" || status.empty()) {
+                auto page = store_.scan(kResults, req.get_param_value("cursor"), kMaxListed);
+                if (!page) {
+                    common::write_error(res, page.error());
+                    return;
+                }
+                json list = json::array();
+                for (const auto& document : page->documents) {
+                    list.push_back(document.body);
+                }
+                body["events"] = std::move(list);
+                body["next_cursor"] = page->next_cursor;
+            } else if (status != "ready" && status != "leased" && status != "delayed") {
+                common::write_error(res, Error{ErrorCode::kInvalidInput,
+                                               "status: done, ready, delayed, leased or dead"});
+                return;
+            }
+            common::write_json(res, 200, body);
+        });
+    server.route(
+        Method::kGet, "/events/([^/]+)", Access::reader(),
+        [this](const httplib::Request&, httplib::Response& res, const common::RequestContext& ctx) {
+            auto result = store_.get(kResults, ctx.captures[0]);
+            if (!result) {
+                common::write_error(
+                    res, result.error().code == ErrorCode::kNotFound
+                             ? Error{ErrorCode::kNotFound, "no finished event " + ctx.captures[0]}
+                             : result.error());
+                return;
+            }
+            common::write_json(res, 200, result->body);
+        });
+    server.route(
+        Method::kPost, "/deadletters/([^/]+)/replay", Access::writer(),
+        [this](const httplib::Request&, httplib::Response& res, const common::RequestContext& ctx) {
+            if (auto replayed = store_.requeue_dead(kQueue, ctx.captures[0]); !replayed) {
+                common::write_error(res, replayed.error());
+                return;
+            }
+            wake();
+            common::write_json(res, 200, {{"replayed", ctx.captures[0]}});
+        });
+}
+
+}  // namespace aiops::webhook

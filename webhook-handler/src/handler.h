@@ -1,0 +1,105 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aiops/common/clock.h"
+#include "aiops/common/config.h"
+#include "aiops/common/http_client.h"
+#include "aiops/common/http_server.h"
+#include "aiops/common/json.h"
+#include "aiops/common/metrics.h"
+#include "aiops/common/storage.h"
+#include "event.h"
+#include "rules.h"
+
+// The webhook-handler (README.md): intake persists every accepted event in the durable queue
+// before answering 2xx (deduplicated by the event's key), a worker pool leases events and runs
+// the matching rules' actions in order, recording each finished action so that a redelivery or
+// a crash mid-event never repeats one; retryable failures back off exponentially with jitter,
+// then dead-letter; dead letters can be replayed.
+namespace aiops::webhook {
+
+// What an action did: ok, or an error that is retryable (timeouts, 5xx, 429) or final.
+struct ActionResult {
+    common::Status status{};
+    bool retryable = false;
+};
+
+struct HandlerSettings {
+    std::vector<std::string> harbor_auth_headers{};  // accepted Authorization values (rotation)
+    std::vector<std::string> devpi_hook_tokens{};    // ?token= on the devpi trigger URL
+    std::vector<Rule> rules{};
+    int workers = 4;
+    std::int64_t max_attempts = 5;  // the queue's (storage.queue.max_attempts): then dead letter
+    std::chrono::milliseconds visibility{120000};  // an event leased this long is leased again
+    std::chrono::milliseconds base_backoff{1000};
+    std::chrono::milliseconds max_backoff{300000};
+    std::chrono::milliseconds idle_poll{200};  // queue poll when idle (intake also wakes workers)
+    PayloadLimits limits{};
+    common::JsonLimits json_limits{};
+    // Harbor (REST and registry) with a robot account; preheat-provider.
+    std::string harbor_url{};
+    std::string harbor_username{};
+    std::string harbor_password{};
+    std::string preheat_url{};
+    std::string preheat_token{};
+};
+
+// harbor.auth_headers, devpi.hook_tokens, rules_file, workers, queue.visibility_ms,
+// retry.base_ms, retry.max_ms, harbor.{url,username,password}, preheat.{url,token}.
+HandlerSettings handler_settings_from_config(common::Config& config);
+
+class Handler {
+public:
+    Handler(HandlerSettings settings, common::Store& store, const common::Clock& clock,
+            common::HttpClient& http, common::Metrics& metrics);
+    ~Handler();
+    Handler(const Handler&) = delete;
+    Handler& operator=(const Handler&) = delete;
+
+    void add_routes(common::Server& server);
+    void start();
+    void stop();
+
+    // Persists `event` (deduplicated); true when it was new.
+    common::Result<bool> accept(const Event& event);
+
+private:
+    void worker_loop();
+    // Runs every matching rule of one leased event; an error = retry the event later.
+    common::Status process(const common::Job& job);
+    ActionResult run_action(const Action& action, const Event& event);
+    ActionResult notify(const Action& action, const Event& event);
+    ActionResult preheat(const Action& action, const Event& event);
+    ActionResult harbor_call(const Action& action, const Event& event);
+    common::Result<ArtifactKind> artifact_kind(const Event& event);
+    std::chrono::milliseconds backoff(std::int64_t attempt);
+    void wake();
+
+    HandlerSettings settings_;
+    common::Store& store_;
+    const common::Clock& clock_;
+    common::HttpClient& http_;
+    common::Counter& received_;
+    common::Counter& deduplicated_;
+    common::Counter& rejected_;
+    common::Counter& processed_;
+    common::Counter& retried_;
+    common::Counter& dead_lettered_;
+    common::Counter& actions_;
+    common::Histogram& latency_;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;  // guarded by mutex_
+    std::vector<std::thread> workers_;
+};
+
+}  // namespace aiops::webhook

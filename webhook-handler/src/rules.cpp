@@ -1,0 +1,224 @@
+#include "rules.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <set>
+
+namespace aiops::webhook {
+
+using common::Error;
+using common::ErrorCode;
+using common::Result;
+using json = nlohmann::json;
+
+namespace {
+
+const std::set<std::string> kActions{"notify", "preheat", "harbor_scan", "harbor_copy",
+                                     "harbor_label"};
+
+Error invalid(const std::string& what) { return Error{ErrorCode::kInvalidInput, what}; }
+
+bool glob(const std::string& pattern, const std::string& text) {
+    return fnmatch(pattern.c_str(), text.c_str(), FNM_PATHNAME) == 0;
+}
+
+json to_json(const YAML::Node& node) {
+    if (node.IsMap()) {
+        json object = json::object();
+        for (const auto& entry : node) {
+            object[entry.first.as<std::string>()] = to_json(entry.second);
+        }
+        return object;
+    }
+    if (node.IsSequence()) {
+        json array = json::array();
+        for (const auto& entry : node) {
+            array.push_back(to_json(entry));
+        }
+        return array;
+    }
+    if (node.IsScalar()) {
+        const auto text = node.as<std::string>();
+        if (node.Tag() != "!") {  // unquoted scalars: numbers and booleans keep their type
+            if (text == "true" || text == "false") {
+                return text == "true";
+            }
+            char* end = nullptr;
+            const long long number = std::strtoll(text.c_str(), &end, 10);
+            if (!text.empty() && end == text.c_str() + text.size()) {
+                return number;
+            }
+        }
+        return text;
+    }
+    return nullptr;
+}
+
+Result<Match> parse_match(const YAML::Node& node, const std::string& where) {
+    Match match;
+    if (!node) {
+        return match;
+    }
+    if (!node.IsMap()) {
+        return invalid(where + ".when: expected a map");
+    }
+    for (const auto& entry : node) {
+        const auto key = entry.first.as<std::string>();
+        const auto& value = entry.second;
+        if (key == "source") {
+            const auto source = value.as<std::string>();
+            if (source != "harbor" && source != "devpi") {
+                return invalid(where + ".when.source: harbor or devpi");
+            }
+            match.source = source == "harbor" ? Source::kHarbor : Source::kDevpi;
+        } else if (key == "events" || key == "event") {
+            if (value.IsSequence()) {
+                match.events = value.as<std::vector<std::string>>();
+            } else {
+                match.events = {value.as<std::string>()};
+            }
+        } else if (key == "project" || key == "index") {
+            match.project = value.as<std::string>();
+        } else if (key == "repository" || key == "package") {
+            match.repository = value.as<std::string>();
+        } else if (key == "tag") {
+            match.tag = value.as<std::string>();
+        } else if (key == "artifact") {
+            const auto kind = value.as<std::string>();
+            if (kind != "any" && kind != "image" && kind != "model") {
+                return invalid(where + ".when.artifact: any, image or model");
+            }
+            match.artifact = kind == "model"   ? ArtifactKind::kModel
+                             : kind == "image" ? ArtifactKind::kImage
+                                               : ArtifactKind::kAny;
+        } else if (key == "min_severity") {
+            match.min_severity = value.as<std::string>();
+            if (severity_rank(match.min_severity) < 0) {
+                return invalid(where + ".when.min_severity: Low, Medium, High or Critical");
+            }
+        } else {
+            return invalid(where + ".when." + key + ": unknown key");
+        }
+    }
+    return match;
+}
+
+}  // namespace
+
+int severity_rank(std::string_view severity) {
+    constexpr std::string_view kRanks[] = {"Low", "Medium", "High", "Critical"};
+    for (int rank = 0; rank < 4; ++rank) {
+        if (kRanks[rank] == severity) {
+            return rank;
+        }
+    }
+    return -1;
+}
+
+Result<std::vector<Rule>> parse_rules(const YAML::Node& root) {
+    std::vector<Rule> rules;
+    const auto list = root && root.IsMap() ? root["rules"] : YAML::Node();
+    if (!list) {
+        return rules;
+    }
+    if (!list.IsSequence()) {
+        return invalid("rules: expected a list");
+    }
+    std::set<std::string> names;
+    try {
+        for (std::size_t index = 0; index < list.size(); ++index) {
+            const auto& node = list[index];
+            const auto where = "rules[" + std::to_string(index) + "]";
+            if (!node.IsMap() || !node["name"] || !node["do"]) {
+                return invalid(where + ": expected {name, when, do}");
+            }
+            Rule rule;
+            rule.name = node["name"].as<std::string>();
+            if (rule.name.empty() || rule.name.size() > 100 || !names.insert(rule.name).second) {
+                return invalid(where + ".name: required, unique, at most 100 characters");
+            }
+            auto match = parse_match(node["when"], where);
+            if (!match) {
+                return match.error();
+            }
+            rule.when = std::move(*match);
+            if (!node["do"].IsSequence() || node["do"].size() == 0) {
+                return invalid(where + ".do: expected a non-empty list of actions");
+            }
+            for (const auto& step : node["do"]) {
+                auto params = to_json(step);
+                if (!params.is_object() || !params.contains("action") ||
+                    !params["action"].is_string() ||
+                    kActions.count(params["action"].get<std::string>()) == 0) {
+                    return invalid(where +
+                                   ".do[]: each step needs action: one of notify, "
+                                   "preheat, harbor_scan, harbor_copy, harbor_label");
+                }
+                Action action;
+                action.type = params["action"].get<std::string>();
+                params.erase("action");
+                action.params = std::move(params);
+                rule.actions.push_back(std::move(action));
+            }
+            for (const auto& entry : node) {
+                const auto key = entry.first.as<std::string>();
+                if (key != "name" && key != "when" && key != "do") {
+                    return invalid(where + "." + key + ": unknown key");
+                }
+            }
+            rules.push_back(std::move(rule));
+        }
+    } catch (const YAML::Exception& error) {
+        return invalid(std::string("rules: ") + error.what());
+    }
+    return rules;
+}
+
+Result<std::vector<Rule>> parse_rules_text(const std::string& yaml) {
+    try {
+        return parse_rules(YAML::Load(yaml));
+    } catch (const YAML::Exception& error) {
+        return invalid(std::string("rules: ") + error.what());
+    }
+}
+
+bool needs_artifact_kind(const Match& when) { return when.artifact != ArtifactKind::kAny; }
+
+bool matches(const Match& when, const Event& event, std::optional<ArtifactKind> kind) {
+    if (when.source && *when.source != event.source) {
+        return false;
+    }
+    if (!when.events.empty() &&
+        std::find(when.events.begin(), when.events.end(), event.type) == when.events.end()) {
+        return false;
+    }
+    if (!glob(when.project, event.project) || !glob(when.repository, event.repository)) {
+        return false;
+    }
+    if (when.tag != "*") {
+        const bool any_tag = std::any_of(
+            event.resources.begin(), event.resources.end(), [&](const Resource& resource) {
+                return !resource.tag.starts_with("sha256:") && glob(when.tag, resource.tag);
+            });
+        if (!any_tag) {
+            return false;
+        }
+    }
+    if (needs_artifact_kind(when) && (!kind || *kind != when.artifact)) {
+        return false;
+    }
+    if (!when.min_severity.empty()) {
+        const int wanted = severity_rank(when.min_severity);
+        const bool reached = std::any_of(event.resources.begin(), event.resources.end(),
+                                         [&](const Resource& resource) {
+                                             return severity_rank(resource.scan_severity) >= wanted;
+                                         });
+        if (!reached) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace aiops::webhook
