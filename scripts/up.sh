@@ -101,6 +101,9 @@ for token in local-token local-agent-token local-peer-token; do
         (umask 077 && openssl rand -hex 24 >"$RUN/$token")
     fi
 done
+if [ ! -s "$RUN/local-harbor-auth" ]; then  # what a Harbor webhook policy would send verbatim
+    (umask 077 && echo "Bearer $(openssl rand -hex 24)" >"$RUN/local-harbor-auth")
+fi
 
 for entry in "${SERVICES[@]}"; do
     name=${entry%%:*}

@@ -19,6 +19,12 @@ const std::set<std::string> kActions{"notify", "preheat", "harbor_scan", "harbor
 
 Error invalid(const std::string& what) { return Error{ErrorCode::kInvalidInput, what}; }
 
+std::string unknown_key(std::string path, const std::string& key) {
+    path += key;
+    path += ": unknown key";
+    return path;
+}
+
 bool glob(const std::string& pattern, const std::string& text) {
     return fnmatch(pattern.c_str(), text.c_str(), FNM_PATHNAME) == 0;
 }
@@ -98,7 +104,7 @@ Result<Match> parse_match(const YAML::Node& node, const std::string& where) {
                 return invalid(where + ".when.min_severity: Low, Medium, High or Critical");
             }
         } else {
-            return invalid(where + ".when." + key + ": unknown key");
+            return invalid(unknown_key(where + ".when.", key));
         }
     }
     return match;
@@ -164,7 +170,7 @@ Result<std::vector<Rule>> parse_rules(const YAML::Node& root) {
             for (const auto& entry : node) {
                 const auto key = entry.first.as<std::string>();
                 if (key != "name" && key != "when" && key != "do") {
-                    return invalid(where + "." + key + ": unknown key");
+                    return invalid(unknown_key(where + ".", key));
                 }
             }
             rules.push_back(std::move(rule));
