@@ -326,6 +326,11 @@ void Agent::accept_job(const json& job) {
                 jobs_.erase(jobs_.begin());  // the oldest job ids: long finished
             }
             for (auto& item : work) {
+                // Renewed from now on: an assignment waiting for a free worker is not "lost".
+                auto& entry = in_flight_[std::make_pair(item.job, item.digest)];
+                if (!entry) {
+                    entry = std::make_shared<std::atomic<std::uint64_t>>(0);
+                }
                 queue_.push_back(std::move(item));
             }
         }
@@ -442,10 +447,14 @@ Agent::Outcome Agent::transfer(const Work& work) {
     }
     const bool from_registry = work.source == kRegistrySource;
     const auto key = std::make_pair(work.job, work.digest);
-    auto received = std::make_shared<std::atomic<std::uint64_t>>(0);
+    std::shared_ptr<std::atomic<std::uint64_t>> received;
     {
         std::scoped_lock lock(mutex_);
-        in_flight_[key] = received;
+        auto& entry = in_flight_[key];  // registered when queued (accept_job)
+        if (!entry) {
+            entry = std::make_shared<std::atomic<std::uint64_t>>(0);
+        }
+        received = entry;
     }
     struct Done {
         Agent* agent;

@@ -139,7 +139,8 @@ private:
     std::map<std::int64_t, JobContext> jobs_;         // guarded by mutex_
     std::map<std::string, std::string> media_types_;  // manifest digest → type; guarded by mutex_
     std::map<std::string, std::string> tags_;  // "repository:tag" → digest; guarded by mutex_
-    // Transfers running now, with their bytes so far: renewed at the provider every heartbeat.
+    // Transfers queued or running, with their bytes so far: renewed at the provider every
+    // heartbeat.
     std::map<std::pair<std::int64_t, std::string>, std::shared_ptr<std::atomic<std::uint64_t>>>
         in_flight_;            // guarded by mutex_
     std::mutex layout_mutex_;  // one model layout at a time

@@ -172,8 +172,8 @@ void Provider::start() {
     sweeper_ = std::thread([this] {
         std::unique_lock lock(mutex_);
         while (!stopping_) {
-            changed_.wait_for(lock, settings_.sweep_interval);
-            if (stopping_) {
+            // Only the interval (or stop) wakes the sweeper, not every progress report.
+            if (changed_.wait_for(lock, settings_.sweep_interval, [this] { return stopping_; })) {
                 break;
             }
             lock.unlock();
@@ -264,21 +264,6 @@ Result<std::vector<std::int64_t>> Provider::active_jobs() {
     }
     std::sort(ids.begin(), ids.end());
     return ids;
-}
-
-Result<Agents> Provider::cached_agents() {
-    constexpr auto kFresh = std::chrono::milliseconds(200);
-    std::scoped_lock lock(agents_mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    if (now - agents_read_ > kFresh) {
-        auto fresh = agents();
-        if (!fresh) {
-            return fresh.error();
-        }
-        agents_cache_ = std::move(*fresh);
-        agents_read_ = now;
-    }
-    return agents_cache_;
 }
 
 void Provider::after_write(const PreheatJob& job, bool finished_now) {
@@ -438,19 +423,11 @@ Result<json> Provider::assignments(const std::string& node, const std::string& b
             std::scoped_lock lock(mutex_);
             seen_generation = generation_;
         }
-        auto all_agents = cached_agents();
+        auto all_agents = agents();
         if (!all_agents) {
             return all_agents.error();
         }
-        auto self = all_agents->find(node);
-        if (self == all_agents->end() || self->second.boot_id != boot_id) {
-            // A heartbeat newer than the cache (an agent that just started) is read directly.
-            all_agents = agents();
-            if (!all_agents) {
-                return all_agents.error();
-            }
-            self = all_agents->find(node);
-        }
+        const auto self = all_agents->find(node);
         if (self == all_agents->end() || self->second.boot_id != boot_id) {
             return Error{ErrorCode::kConflict,
                          "agent " + node + " has no current heartbeat: send one first"};

@@ -84,8 +84,6 @@ private:
     // After a write: a final job leaves the active set; the write that finished it is logged
     // and counted once.
     void after_write(const PreheatJob& job, bool finished_now);
-    // The agents' latest heartbeats, re-read at most every 200 ms (every poller asks).
-    common::Result<Agents> cached_agents();
     void wake();
     common::Result<std::vector<std::string>> platforms_for(const JobRequest& request) const;
 
@@ -103,9 +101,6 @@ private:
     std::uint64_t generation_ = 0;     // guarded by mutex_
     bool stopping_ = false;            // guarded by mutex_
     std::thread sweeper_;
-    std::mutex agents_mutex_;
-    Agents agents_cache_;                                  // guarded by agents_mutex_
-    std::chrono::steady_clock::time_point agents_read_{};  // guarded by agents_mutex_
 };
 
 }  // namespace aiops::preheat

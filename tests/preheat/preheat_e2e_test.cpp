@@ -275,7 +275,8 @@ BOOST_AUTO_TEST_CASE(all_peers_warms_every_node_and_the_registry_serves_about_on
             from_registry += task.at("source") == "registry" ? 1 : 0;
         }
     }
-    BOOST_TEST(from_registry == static_cast<int>(blob_digests(artifact).size()));
+    BOOST_TEST(from_registry == static_cast<int>(blob_digests(artifact).size()),
+               detail.body.dump());
     BOOST_TEST(
         cluster
             .call("GET", "/preheats/" + std::to_string(id), fixtures::PreheatCluster::kHarborToken)
