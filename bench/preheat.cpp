@@ -17,18 +17,16 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "aiops/common/digest.h"
-#include "aiops/common/encoding.h"
 #include "aiops/common/http_client.h"
 #include "aiops/common/media_types.h"
 #include "aiops/common/registry_client.h"
+#include "fixtures/oci_artifact.h"
 #include "fixtures/preheat_cluster.h"
 #include "fixtures/registry_server.h"
 #include "fixtures/token_issuer.h"
@@ -67,18 +65,11 @@ std::optional<Options> parse_options(int argc, char** argv) {
             }
             options.bytes = *bytes;
         } else if (name == "--node-rates") {
-            options.node_rates.clear();
-            std::size_t start = 0;
-            while (start <= value.size()) {
-                const auto comma = std::min(value.find(',', start), value.size());
-                const auto item = value.substr(start, comma - start);
-                auto rate = item == "0" ? std::optional<std::uint64_t>(0) : parse_size(item);
-                if (!rate) {
-                    return std::nullopt;
-                }
-                options.node_rates.push_back(*rate);
-                start = comma + 1;
+            auto rates = parse_rates(value);
+            if (!rates) {
+                return std::nullopt;
             }
+            options.node_rates = std::move(*rates);
         } else if (name == "--agents" || name == "--layers") {
             const int count = std::atoi(value.c_str());
             if (count < 1 || count > 64) {
@@ -91,23 +82,13 @@ std::optional<Options> parse_options(int argc, char** argv) {
     return options;
 }
 
-std::string random_bytes(std::size_t size, unsigned seed) {
-    std::mt19937_64 generator(seed);
-    std::string bytes(size, '\0');
-    for (std::size_t index = 0; index + 8 <= size; index += 8) {
-        const auto value = generator();
-        std::memcpy(bytes.data() + index, &value, 8);
-    }
-    return bytes;
-}
-
 // Pushes the model one layer at a time (never the whole artifact in memory); the blob bytes.
 std::uint64_t push_model(common::RegistryClient& client, const Options& options) {
     json layers = json::array();
     std::uint64_t total = 0;
     const auto layer_size = options.bytes / static_cast<std::uint64_t>(options.layers);
     for (int index = 0; index < options.layers; ++index) {
-        auto bytes = random_bytes(layer_size, static_cast<unsigned>(index) + 1);
+        auto bytes = fixtures::pseudo_random_bytes(layer_size, static_cast<unsigned>(index) + 1);
         auto pushed = client.push_blob(kRepo, bytes);
         if (!pushed) {
             throw std::runtime_error("pushing a layer: " + pushed.error().message);
@@ -197,16 +178,7 @@ int run(const Options& options) {
                       .value();
     const auto size = push_model(*pusher, options);
     // Harbor's pull token for the repository (what it puts in args.headers.Authorization).
-    httplib::Client token_client(issuer.realm().substr(0, issuer.realm().rfind('/')));
-    const auto token = token_client.Get(
-        "/token?service=" + issuer.settings().service + "&scope=repository:" + kRepo + ":pull",
-        {{"Authorization", "Basic " + common::base64_encode(issuer.settings().username + ":" +
-                                                            issuer.settings().password)}});
-    if (!token || token->status != 200) {
-        std::printf("bench_preheat: the token issuer did not answer\n");
-        return 1;
-    }
-    const auto bearer = "Bearer " + json::parse(token->body).at("token").get<std::string>();
+    const auto bearer = issuer.pull_bearer(kRepo);
 
     std::printf("artifact: %.0f MiB in %d layers; clusters of 1 and %d agents on this machine\n",
                 static_cast<double>(size) / kMiB, options.layers, options.agents);

@@ -52,24 +52,6 @@ struct Options {
     std::vector<std::uint64_t> link_rates{0, 512ULL << 20};
 };
 
-// "0,512M,1G" → rates; nullopt when an element is not a size.
-std::optional<std::vector<std::uint64_t>> parse_rates(const std::string& text) {
-    std::vector<std::uint64_t> rates;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        const auto comma = std::min(text.find(',', start), text.size());
-        const auto item = text.substr(start, comma - start);
-        auto rate =
-            item == "0" ? std::optional<std::uint64_t>(0) : parse_size(item);  // 0 = unpaced
-        if (!rate) {
-            return std::nullopt;
-        }
-        rates.push_back(*rate);
-        start = comma + 1;
-    }
-    return rates;
-}
-
 std::optional<Options> parse_options(int argc, char** argv) {
     Options options;
     for (int index = 1; index + 1 < argc; index += 2) {

@@ -141,6 +141,22 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
     return value << shift;
 }
 
+std::optional<std::vector<std::uint64_t>> parse_rates(const std::string& text) {
+    std::vector<std::uint64_t> rates;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto comma = std::min(text.find(',', start), text.size());
+        const auto item = text.substr(start, comma - start);
+        auto rate = item == "0" ? std::optional<std::uint64_t>(0) : parse_size(item);
+        if (!rate) {
+            return std::nullopt;
+        }
+        rates.push_back(*rate);
+        start = comma + 1;
+    }
+    return rates;
+}
+
 std::uint64_t peak_rss_kib(int pid) {
     std::ifstream status(pid == 0 ? std::string("/proc/self/status")
                                   : "/proc/" + std::to_string(pid) + "/status");

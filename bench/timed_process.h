@@ -27,6 +27,9 @@ double median(std::vector<double> values);
 // "1073741824", "64M", "1G" (K/M/G suffixes, binary) → bytes; nullopt for 0, junk or overflow.
 std::optional<std::uint64_t> parse_size(const std::string& text);
 
+// "0,512M,1G" → byte rates per second, 0 = unpaced; nullopt when an element is not a size.
+std::optional<std::vector<std::uint64_t>> parse_rates(const std::string& text);
+
 // VmHWM (peak resident set) of process `pid` ("self" when 0), in KiB; 0 when unreadable.
 std::uint64_t peak_rss_kib(int pid = 0);
 

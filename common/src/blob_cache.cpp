@@ -87,6 +87,9 @@ struct BlobCache::Impl {
     Status prepare_directories();
     Status index_existing();
     std::shared_ptr<BlobReader> open_cached_locked(const std::string& key);
+    // The complete blob (a hit) or a reader tailing its download in flight (joined), counted;
+    // nullopt when neither.
+    std::optional<std::shared_ptr<BlobReader>> find_locked(const std::string& key);
     Result<std::shared_ptr<BlobReader>> start_flight_locked(const Digest& digest,
                                                             std::uint64_t expected_size,
                                                             BlobFetcher fetch);
@@ -145,6 +148,18 @@ Status BlobCache::Impl::index_existing() {
     }
     remove_files(trash);
     return {};
+}
+
+std::optional<std::shared_ptr<BlobReader>> BlobCache::Impl::find_locked(const std::string& key) {
+    if (auto cached = open_cached_locked(key)) {
+        ++counters.hits;
+        return cached;
+    }
+    if (const auto flight = flights.find(key); flight != flights.end()) {
+        ++counters.joined;
+        return std::shared_ptr<BlobReader>(std::make_shared<InFlightBlobReader>(flight->second));
+    }
+    return std::nullopt;
 }
 
 std::shared_ptr<BlobReader> BlobCache::Impl::open_cached_locked(const std::string& key) {
@@ -379,15 +394,7 @@ std::optional<std::shared_ptr<BlobReader>> BlobCache::lookup(const Digest& diges
 
 std::optional<std::shared_ptr<BlobReader>> BlobCache::join(const Digest& digest) {
     std::scoped_lock lock(impl_->mutex);
-    if (auto cached = impl_->open_cached_locked(digest.str())) {
-        ++impl_->counters.hits;
-        return cached;
-    }
-    if (const auto flight = impl_->flights.find(digest.str()); flight != impl_->flights.end()) {
-        ++impl_->counters.joined;
-        return std::shared_ptr<BlobReader>(std::make_shared<InFlightBlobReader>(flight->second));
-    }
-    return std::nullopt;
+    return impl_->find_locked(digest.str());
 }
 
 std::optional<std::filesystem::path> BlobCache::file_path(const Digest& digest) {
@@ -407,14 +414,8 @@ Result<std::shared_ptr<BlobReader>> BlobCache::open(const Digest& digest,
     std::list<FetchWorker> finished;
     auto reader = [&]() -> Result<std::shared_ptr<BlobReader>> {
         std::scoped_lock lock(impl_->mutex);
-        if (auto cached = impl_->open_cached_locked(digest.str())) {
-            ++impl_->counters.hits;
-            return cached;
-        }
-        if (const auto flight = impl_->flights.find(digest.str()); flight != impl_->flights.end()) {
-            ++impl_->counters.joined;
-            return std::shared_ptr<BlobReader>(
-                std::make_shared<InFlightBlobReader>(flight->second));
+        if (auto found = impl_->find_locked(digest.str())) {
+            return *found;
         }
         finished = impl_->take_finished_workers_locked();
         return impl_->start_flight_locked(digest, expected_size, std::move(fetch));

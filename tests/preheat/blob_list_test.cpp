@@ -4,7 +4,6 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
-#include "aiops/common/encoding.h"
 #include "aiops/common/http_client.h"
 #include "aiops/common/media_types.h"
 #include "fixtures/oci_artifact.h"
@@ -33,15 +32,8 @@ struct Registry {
             .value();
     }
     // What Harbor puts in args.headers.Authorization: a pull token for the repository.
-    std::string harbor_bearer(const std::string& repository) {
-        httplib::Client token_client(issuer.realm().substr(0, issuer.realm().rfind('/')));
-        const auto response = token_client.Get(
-            "/token?service=" + issuer.settings().service + "&scope=repository:" + repository +
-                ":pull",
-            {{"Authorization", "Basic " + common::base64_encode(issuer.settings().username + ":" +
-                                                                issuer.settings().password)}});
-        BOOST_TEST_REQUIRE(response->status == 200);
-        return "Bearer " + nlohmann::json::parse(response->body).at("token").get<std::string>();
+    std::string harbor_bearer(const std::string& repository) const {
+        return issuer.pull_bearer(repository);
     }
     std::unique_ptr<common::RegistryClient> as_provider(const std::string& authorization) {
         return common::RegistryClient::create(

@@ -1,23 +1,20 @@
 #define BOOST_TEST_MODULE preheat_e2e
-#include <archive.h>
-#include <archive_entry.h>
 #include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 #include <thread>
 
 #include "aiops/common/digest.h"
-#include "aiops/common/encoding.h"
 #include "aiops/common/http_client.h"
 #include "aiops/common/media_types.h"
 #include "fixtures/oci_artifact.h"
 #include "fixtures/preheat_cluster.h"
 #include "fixtures/registry_front.h"
 #include "fixtures/registry_server.h"
+#include "fixtures/tar_archive.h"
 #include "fixtures/token_issuer.h"
 #include "plan.h"
 
@@ -37,16 +34,6 @@ using json = nlohmann::json;
 constexpr std::size_t kMiB = 1U << 20;
 constexpr auto kJobTimeout = std::chrono::seconds(90);
 
-std::string random_bytes(std::size_t size, unsigned seed) {
-    std::mt19937_64 generator(seed);
-    std::string bytes(size, '\0');
-    for (std::size_t index = 0; index + 8 <= size; index += 8) {
-        const auto value = generator();
-        std::memcpy(bytes.data() + index, &value, 8);
-    }
-    return bytes;
-}
-
 std::string read_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -60,40 +47,6 @@ bool holds_blob(const fixtures::PreheatCluster& cluster, int agent, const std::s
     const auto bytes = read_file(path);
     const auto actual = common::compute_digest(bytes, common::DigestAlgorithm::kSha256);
     return actual && actual->str() == digest;
-}
-
-// A tar holding `entries` (name → contents; a contents starting with "->" is a symlink target).
-std::string make_tar(const std::vector<std::pair<std::string, std::string>>& entries) {
-    std::string out;
-    archive* writer = archive_write_new();
-    archive_write_set_format_pax_restricted(writer);
-    archive_write_open(
-        writer, &out, nullptr,
-        [](archive*, void* client, const void* buffer, std::size_t length) -> la_ssize_t {
-            static_cast<std::string*>(client)->append(static_cast<const char*>(buffer), length);
-            return static_cast<la_ssize_t>(length);
-        },
-        nullptr);
-    for (const auto& [name, contents] : entries) {
-        archive_entry* entry = archive_entry_new();
-        archive_entry_set_pathname(entry, name.c_str());
-        archive_entry_set_perm(entry, 0644);
-        if (contents.starts_with("->")) {
-            archive_entry_set_filetype(entry, AE_IFLNK);
-            archive_entry_set_symlink(entry, contents.substr(2).c_str());
-            archive_entry_set_size(entry, 0);
-            archive_write_header(writer, entry);
-        } else {
-            archive_entry_set_filetype(entry, AE_IFREG);
-            archive_entry_set_size(entry, static_cast<la_int64_t>(contents.size()));
-            archive_write_header(writer, entry);
-            archive_write_data(writer, contents.data(), contents.size());
-        }
-        archive_entry_free(entry);
-    }
-    archive_write_close(writer);
-    archive_write_free(writer);
-    return out;
 }
 
 fixtures::ArtifactLayer model_layer(mp::LayerKind kind, mp::LayerEncoding encoding,
@@ -110,18 +63,21 @@ fixtures::ArtifactLayer model_layer(mp::LayerKind kind, mp::LayerEncoding encodi
 // a tar layer of docs.
 fixtures::BuiltArtifact model(unsigned seed, std::vector<fixtures::ArtifactLayer> extra = {}) {
     std::vector<fixtures::ArtifactLayer> layers{
-        model_layer(mp::LayerKind::kWeight, mp::LayerEncoding::kRaw, random_bytes(6 * kMiB, seed),
+        model_layer(mp::LayerKind::kWeight, mp::LayerEncoding::kRaw,
+                    fixtures::pseudo_random_bytes(6 * kMiB, seed),
                     "model-00001-of-00002.safetensors"),
         model_layer(mp::LayerKind::kWeight, mp::LayerEncoding::kRaw,
-                    random_bytes(5 * kMiB + 123, seed + 1), "model-00002-of-00002.safetensors"),
+                    fixtures::pseudo_random_bytes(5 * kMiB + 123, seed + 1),
+                    "model-00002-of-00002.safetensors"),
         model_layer(mp::LayerKind::kWeightConfig, mp::LayerEncoding::kRaw,
                     R"({"architectures":["LlamaForCausalLM"],"seed":)" + std::to_string(seed) + "}",
                     "config.json"),
         model_layer(mp::LayerKind::kWeightConfig, mp::LayerEncoding::kRaw,
-                    random_bytes(300 * 1024, seed + 2), "tokenizer/tokenizer.json"),
+                    fixtures::pseudo_random_bytes(300 * 1024, seed + 2),
+                    "tokenizer/tokenizer.json"),
         model_layer(mp::LayerKind::kDoc, mp::LayerEncoding::kTar,
-                    make_tar({{"README.md", "# model " + std::to_string(seed) + "\n"},
-                              {"docs/LICENSE", "Apache-2.0\n"}}),
+                    fixtures::make_tar({{"README.md", "# model " + std::to_string(seed) + "\n"},
+                                        {"docs/LICENSE", "Apache-2.0\n"}}),
                     "README.md"),
     };
     for (auto& layer : extra) {
@@ -193,15 +149,8 @@ struct Setup {
         BOOST_TEST_REQUIRE(fixtures::push_artifact(*client, repository, tag, artifact).has_value());
     }
     // What Harbor puts in args.headers.Authorization: its pull token for the repository.
-    std::string harbor_bearer(const std::string& repository) {
-        httplib::Client token_client(issuer.realm().substr(0, issuer.realm().rfind('/')));
-        const auto response = token_client.Get(
-            "/token?service=" + issuer.settings().service + "&scope=repository:" + repository +
-                ":pull",
-            {{"Authorization", "Basic " + common::base64_encode(issuer.settings().username + ":" +
-                                                                issuer.settings().password)}});
-        BOOST_TEST_REQUIRE(response->status == 200);
-        return "Bearer " + json::parse(response->body).at("token").get<std::string>();
+    std::string harbor_bearer(const std::string& repository) const {
+        return issuer.pull_bearer(repository);
     }
     std::string manifest_url(const std::string& repository, const std::string& reference) const {
         return registry.url() + "/v2/" + repository + "/manifests/" + reference;
@@ -456,7 +405,7 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_clear_errors) {
 
 BOOST_AUTO_TEST_CASE(a_symlink_in_a_tar_layer_fails_the_layout_on_every_node) {
     const auto evil = model(8, {model_layer(mp::LayerKind::kCode, mp::LayerEncoding::kTar,
-                                            make_tar({{"escape", "->/etc"}}), "code")});
+                                            fixtures::make_tar({{"escape", "->/etc"}}), "code")});
     push("ai/sly", "v1", evil);
     fixtures::PreheatCluster cluster(cluster_options(4));
     cluster.wait_for_agents(4);

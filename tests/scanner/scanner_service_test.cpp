@@ -5,8 +5,6 @@
 // (shared/reference/harbor-scanner.md §6): 1.0 MIME headers, 5 s client timeouts, no redirect
 // following, 302 + Refresh-After polling, strict report types. The artifacts live in a real
 // docker-registry with token auth; the adapter gets the robot's Basic credential, as from Harbor.
-#include <archive.h>
-#include <archive_entry.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
@@ -21,6 +19,7 @@
 #include "fixtures/process.h"
 #include "fixtures/registry_front.h"
 #include "fixtures/registry_server.h"
+#include "fixtures/tar_archive.h"
 #include "fixtures/temp_dir.h"
 #include "fixtures/token_issuer.h"
 #include "format_samples.h"
@@ -59,30 +58,7 @@ std::string benign_safetensors() {
 
 // A gzip'd tar layer holding `files` (path → bytes), as an image with baked-in weights has.
 std::string tar_gz(const std::vector<std::pair<std::string, std::string>>& files) {
-    std::string out;
-    archive* writer = archive_write_new();
-    archive_write_set_format_pax_restricted(writer);
-    archive_write_add_filter_gzip(writer);
-    archive_write_open(
-        writer, &out, nullptr,
-        [](archive*, void* client, const void* buffer, std::size_t length) -> la_ssize_t {
-            static_cast<std::string*>(client)->append(static_cast<const char*>(buffer), length);
-            return static_cast<la_ssize_t>(length);
-        },
-        nullptr);
-    for (const auto& [path, bytes] : files) {
-        archive_entry* entry = archive_entry_new();
-        archive_entry_set_pathname(entry, path.c_str());
-        archive_entry_set_size(entry, static_cast<la_int64_t>(bytes.size()));
-        archive_entry_set_filetype(entry, AE_IFREG);
-        archive_entry_set_perm(entry, 0644);
-        archive_write_header(writer, entry);
-        archive_write_data(writer, bytes.data(), bytes.size());
-        archive_entry_free(entry);
-    }
-    archive_write_close(writer);
-    archive_write_free(writer);
-    return out;
+    return fixtures::make_tar(files, true);
 }
 
 common::Annotations filepath(const std::string& path) {
