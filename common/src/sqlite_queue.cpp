@@ -61,8 +61,7 @@ Result<std::vector<Job>> read_jobs(SqlQuery& query, std::string_view queue) {
 
 Result<EnqueueResult> SqliteStore::enqueue_job(std::string_view queue, std::string_view key,
                                                std::string payload) {
-    std::scoped_lock lock(mutex_);
-    return db_.transaction([&] { return enqueue_locked(queue, key, payload); });
+    return grouped([&] { return enqueue_locked(queue, key, payload); });
 }
 
 Result<EnqueueResult> SqliteStore::enqueue_locked(std::string_view queue, std::string_view key,
@@ -111,8 +110,7 @@ Result<EnqueueResult> SqliteStore::enqueue_locked(std::string_view queue, std::s
 
 Result<std::optional<Job>> SqliteStore::lease_job(std::string_view queue,
                                                   std::chrono::milliseconds visibility) {
-    std::scoped_lock lock(mutex_);
-    return db_.transaction([&] { return lease_locked(queue, visibility); });
+    return grouped([&] { return lease_locked(queue, visibility); });
 }
 
 Result<std::optional<Job>> SqliteStore::lease_locked(std::string_view queue,
@@ -162,8 +160,7 @@ Result<std::optional<Job>> SqliteStore::lease_locked(std::string_view queue,
 
 Status SqliteStore::finish_job(const Job& job, bool succeeded, std::string_view error,
                                std::chrono::milliseconds delay) {
-    std::scoped_lock lock(mutex_);
-    return db_.transaction([&] { return finish_locked(job, succeeded, error, delay); });
+    return grouped([&] { return finish_locked(job, succeeded, error, delay); });
 }
 
 Status SqliteStore::finish_locked(const Job& job, bool succeeded, std::string_view error,

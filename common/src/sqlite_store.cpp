@@ -84,6 +84,53 @@ std::int64_t SqliteStore::now_ms() const {
         .count();
 }
 
+void SqliteStore::run_group(GroupTask& task) {
+    std::unique_lock lock(group_mutex_);
+    group_pending_.push_back(&task);
+    while (!task.done) {
+        if (group_leader_) {
+            group_done_.wait(lock);
+            continue;
+        }
+        group_leader_ = true;
+        std::vector<GroupTask*> batch;
+        batch.swap(group_pending_);
+        lock.unlock();
+        {
+            std::scoped_lock db_lock(mutex_);
+            if (auto begun = db_.exec("BEGIN IMMEDIATE"); !begun) {
+                for (auto* pending : batch) {
+                    pending->fail(begun.error());
+                }
+            } else {
+                for (auto* pending : batch) {
+                    auto saved = db_.exec("SAVEPOINT grouped");
+                    if (!saved) {
+                        pending->fail(saved.error());
+                        continue;
+                    }
+                    if (!pending->run()) {
+                        (void)db_.exec("ROLLBACK TO grouped");
+                    }
+                    (void)db_.exec("RELEASE grouped");
+                }
+                if (auto committed = db_.exec("COMMIT"); !committed) {
+                    (void)db_.exec("ROLLBACK");
+                    for (auto* pending : batch) {
+                        pending->fail(committed.error());
+                    }
+                }
+            }
+        }
+        lock.lock();
+        for (auto* pending : batch) {
+            pending->done = true;
+        }
+        group_leader_ = false;
+        group_done_.notify_all();
+    }
+}
+
 Status SqliteStore::ping() {
     std::scoped_lock lock(mutex_);
     auto one = db_.first_int("SELECT 1", {});
@@ -94,8 +141,7 @@ Status SqliteStore::ping() {
 }
 
 Result<std::int64_t> SqliteStore::write_document(const WriteRequest& request) {
-    std::scoped_lock lock(mutex_);
-    return db_.transaction([&] { return write_locked(request); });
+    return grouped([&] { return write_locked(request); });
 }
 
 Result<std::int64_t> SqliteStore::write_locked(const WriteRequest& request) {

@@ -1,8 +1,12 @@
 #pragma once
 
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "aiops/common/storage.h"
 #include "sqlite_db.h"
@@ -66,10 +70,41 @@ private:
     Result<EnqueueResult> enqueue_locked(std::string_view queue, std::string_view key,
                                          const std::string& payload);
 
+    // Group commit: write transactions of concurrent callers share one COMMIT (one fsync under
+    // synchronous=FULL). The first caller that finds no batch committing becomes the leader: it
+    // runs every pending body in one transaction, each under its own SAVEPOINT (a body that fails
+    // is rolled back alone), then COMMITs; the others wait for that COMMIT. Nobody is answered
+    // before the COMMIT that made their write durable.
+    template <typename Body>
+    auto grouped(Body&& body) -> decltype(body());
+    struct GroupTask {
+        std::function<bool()> run;               // the body; false = it failed (roll it back)
+        std::function<void(const Error&)> fail;  // the COMMIT failed: report this error
+        bool done = false;                       // guarded by group_mutex_
+    };
+    void run_group(GroupTask& task);
+
     std::mutex mutex_;
     SqliteDb db_;  // guarded by mutex_
+    std::mutex group_mutex_;
+    std::condition_variable group_done_;
+    std::vector<GroupTask*> group_pending_;  // guarded by group_mutex_
+    bool group_leader_ = false;              // guarded by group_mutex_
     const QueuePolicy policy_;
     const Clock& clock_;
 };
+
+template <typename Body>
+auto SqliteStore::grouped(Body&& body) -> decltype(body()) {
+    using R = decltype(body());
+    std::optional<R> result;
+    GroupTask task{[&] {
+                       result.emplace(body());
+                       return static_cast<bool>(*result);
+                   },
+                   [&](const Error& error) { result.emplace(error); }};
+    run_group(task);
+    return std::move(*result);
+}
 
 }  // namespace aiops::common
