@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${AIOPS_BUILD_DIR:-build}
 JOBS=${AIOPS_JOBS:-2}
-BENCHMARKS=(bench_registry_blob_download bench_catalog bench_proxy bench_scanner bench_preheat)
+BENCHMARKS=(bench_registry_blob_download bench_catalog bench_proxy bench_scanner bench_preheat
+            bench_webhook)
 
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DAIOPS_TESTS=ON >/dev/null
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")

@@ -15,6 +15,7 @@ BUILD_PACKAGES=(
 RUNTIME_PACKAGES=(
     docker-registry redis-server skopeo curl openssl ca-certificates python3 procps
     python3-yaml python3-jsonschema
+    python3-pip  # tests/webhook: pip downloads promoted wheels from the DevPI test server
     wrk  # bench/catalog (HTTP load generator)
 )
 

@@ -331,6 +331,31 @@ Result<ManifestInfo> RegistryClient::head_manifest(std::string_view repository,
                         std::move(digest).value(), parse_length(*response).value_or(0)};
 }
 
+Result<std::optional<std::string>> RegistryClient::referrers(std::string_view repository,
+                                                             const Digest& digest) {
+    if (auto valid = check_repository(repository); !valid) {
+        return valid.error();
+    }
+    HttpRequest request;
+    request.url = impl_->url("/v2/" + std::string(repository) + "/referrers/" + digest.str());
+    request.headers.emplace("Accept", media_type::kOciIndex);
+    auto response = impl_->fetch(request, {pull_scope(repository)});
+    if (!response) {
+        return response.error();
+    }
+    const auto content_type = base_media_type(response->header("Content-Type").value_or(""));
+    if (response->status == 200 && content_type == media_type::kOciIndex) {
+        if (response->body.size() > impl_->settings.max_manifest_bytes) {
+            return Error{ErrorCode::kTooLarge, "referrers index exceeds max_manifest_bytes"};
+        }
+        return std::optional<std::string>(std::move(response->body));
+    }
+    if (response->status == 404 || response->status == 200) {
+        return std::optional<std::string>();  // no referrers API here
+    }
+    return registry_error(*response, "referrers GET");
+}
+
 Result<std::uint64_t> RegistryClient::head_blob(std::string_view repository, const Digest& digest) {
     if (auto valid = check_repository(repository); !valid) {
         return valid.error();

@@ -10,7 +10,9 @@
 
 #include "fixtures/loopback_http_server.h"
 #include "fixtures/process.h"
+#include "fixtures/redis_server.h"
 #include "fixtures/temp_dir.h"
+#include "fixtures/webhook_process.h"
 
 // The webhook-handler binary end to end: deliveries as Harbor's jobservice makes them
 // (shared/reference/harbor-preheat-webhook-replication.md §3.4: POST with the configured
@@ -22,11 +24,11 @@ namespace {
 namespace fixtures = aiops::testing;
 using json = nlohmann::json;
 
-constexpr const char* kHarborAuth = "Bearer harbor-webhook-secret-1";
-constexpr const char* kHarborAuthNext = "Bearer harbor-webhook-secret-2";
-constexpr const char* kHookToken = "devpi-hook-token-0123456789";
-constexpr const char* kReaderToken = "reader-token-0123456789abcdef";
-constexpr const char* kWriterToken = "writer-token-0123456789abcdef";
+constexpr const char* kHarborAuth = fixtures::WebhookProcess::kHarborAuth;
+constexpr const char* kHarborAuthNext = fixtures::WebhookProcess::kHarborAuthNext;
+constexpr const char* kHookToken = fixtures::WebhookProcess::kHookToken;
+constexpr const char* kReaderToken = fixtures::WebhookProcess::kReaderToken;
+constexpr const char* kWriterToken = fixtures::WebhookProcess::kWriterToken;
 
 // Records notify deliveries; answers 503 while failing.
 class Receiver {
@@ -74,69 +76,25 @@ private:
     std::vector<json> deliveries_;
 };
 
-class Handler {
+std::string notify_rules(const std::string& hook_url) {
+    return "rules:\n"
+           "  - name: tell-chat\n"
+           "    when: {source: harbor, events: [PUSH_ARTIFACT], project: \"ai\"}\n"
+           "    do: [{action: notify, url: \"" +
+           hook_url +
+           "\"}]\n"
+           "  - name: wheels\n"
+           "    when: {source: devpi, index: \"ci/staging\"}\n"
+           "    do: [{action: notify, url: \"" +
+           hook_url + "\"}]\n";
+}
+
+class Handler : public fixtures::WebhookProcess {
 public:
     explicit Handler(const std::string& hook_url, const std::string& extra = "")
-        : port_(fixtures::free_port()) {
-        fixtures::write_file(
-            dir_ / "rules.yaml",
-            "rules:\n"
-            "  - name: tell-chat\n"
-            "    when: {source: harbor, events: [PUSH_ARTIFACT], project: \"ai\"}\n"
-            "    do: [{action: notify, url: \"" +
-                hook_url +
-                "\"}]\n"
-                "  - name: wheels\n"
-                "    when: {source: devpi, index: \"ci/staging\"}\n"
-                "    do: [{action: notify, url: \"" +
-                hook_url + "\"}]\n");
-        fixtures::write_file(dir_ / "config.yaml",
-                             "server:\n  listen: 127.0.0.1:" + std::to_string(port_) +
-                                 "\n  data_dir: " + dir_.path().string() +
-                                 "\nauth:\n  tokens:\n"
-                                 "    - {name: ui, role: reader, token: " +
-                                 kReaderToken +
-                                 "}\n"
-                                 "    - {name: ops, role: writer, token: " +
-                                 kWriterToken +
-                                 "}\n"
-                                 "harbor:\n  auth_header: \"" +
-                                 kHarborAuth + "\"\n  auth_header_next: \"" + kHarborAuthNext +
-                                 "\"\n"
-                                 "devpi:\n  hook_token: " +
-                                 kHookToken + "\nrules_file: " + (dir_ / "rules.yaml").string() +
-                                 "\noutbound:\n  url_policy:\n    allow_loopback: true\n"
-                                 "retry:\n  base_ms: 50\n  max_ms: 200\n"
-                                 // events a killed handler had leased come back after this
-                                 "queue:\n  visibility_ms: 2000\n" +
-                                 extra);
+        : WebhookProcess(AIOPS_WEBHOOK_BINARY, notify_rules(hook_url), extra) {
         start();
     }
-    void start() {
-        process_ = fixtures::start_service(AIOPS_WEBHOOK_BINARY, dir_ / "config.yaml", port_,
-                                           dir_ / "handler.log");
-    }
-    void kill9() { process_->kill9(); }
-    httplib::Client client() const {
-        httplib::Client client("127.0.0.1", port_);
-        client.set_read_timeout(10, 0);
-        return client;
-    }
-    httplib::Result harbor(const json& body, const char* auth = kHarborAuth,
-                           const char* type = "application/json") const {
-        return client().Post("/harbor", {{"Authorization", auth}}, body.dump(), type);
-    }
-    json get(const std::string& path) const {
-        auto response =
-            client().Get(path.c_str(), {{"Authorization", std::string("Bearer ") + kReaderToken}});
-        BOOST_TEST_REQUIRE(response);
-        return json::parse(response->body);
-    }
-
-private:
-    fixtures::TempDir dir_;
-    int port_;
-    std::unique_ptr<fixtures::Process> process_;
 };
 
 json push(const std::string& tag, std::int64_t occur_at, const std::string& project = "ai") {
@@ -264,7 +222,9 @@ BOOST_AUTO_TEST_CASE(a_failing_action_is_retried_then_dead_lettered_then_replaye
     BOOST_TEST((tags_of(receiver.deliveries()) == std::multiset<std::string>{"retry", "dead"}));
 }
 
-BOOST_AUTO_TEST_CASE(devpi_jenkins_triggers_are_accepted_once_per_version) {
+// devpi never redelivers a trigger and fires one per uploaded file: each is an event (a
+// promotion decides a version's file set once, see promotion_test.cpp).
+BOOST_AUTO_TEST_CASE(devpi_jenkins_triggers_each_become_an_event) {
     Receiver receiver;
     Handler handler(receiver.url());
     const std::string script =
@@ -287,10 +247,10 @@ BOOST_AUTO_TEST_CASE(devpi_jenkins_triggers_are_accepted_once_per_version) {
                    .Post((std::string("/devpi/devpi-demo/1.0.0?token=") + kHookToken).c_str(),
                          httplib::MultipartFormDataItems{{"Submit", "Build", "", ""}})
                    ->status == 400);  // no index anywhere
-    BOOST_TEST(receiver.wait_for(1, std::chrono::seconds(10)));
+    BOOST_TEST(receiver.wait_for(2, std::chrono::seconds(10)));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const auto deliveries = receiver.deliveries();
-    BOOST_TEST_REQUIRE(deliveries.size() == 1U);
+    BOOST_TEST_REQUIRE(deliveries.size() == 2U);
     BOOST_TEST(deliveries[0].at("project") == "ci/staging");
     BOOST_TEST(deliveries[0].at("repository") == "devpi-demo");
     BOOST_TEST(deliveries[0].at("version") == "1.0.0");
@@ -340,4 +300,32 @@ BOOST_AUTO_TEST_CASE(kill_9_loses_no_accepted_event_and_a_burst_loses_none) {
     BOOST_TEST_MESSAGE(all.size() << " deliveries for " << kEvents + kBurst << " events");
     BOOST_TEST(std::set<std::string>(all.begin(), all.end()).size() ==
                static_cast<std::size_t>(kEvents + kBurst));
+}
+
+// The same promises on the Redis backend (a real redis-server, AOF appendfsync always): 3×
+// duplicates run once, and a kill -9 with events queued loses none.
+BOOST_AUTO_TEST_CASE(on_redis_duplicates_run_once_and_kill_9_loses_nothing) {
+    fixtures::TempDir dir;
+    fixtures::RedisServer redis(dir / "redis");
+    Receiver receiver;
+    receiver.fail(-1);
+    Handler handler(receiver.url(),
+                    "storage:\n  url: " + redis.url() + "\n  queue:\n    max_attempts: 1000\n");
+    constexpr int kEvents = 200;
+    for (int round = 0; round < 3; ++round) {
+        for (int index = 0; index < kEvents; ++index) {
+            const auto response = handler.harbor(push("r" + std::to_string(index), index));
+            BOOST_TEST_REQUIRE(response);
+            BOOST_TEST(json::parse(response->body).at("duplicate") == (round > 0));
+        }
+    }
+    handler.kill9();
+    receiver.fail(0);
+    handler.start();
+    BOOST_TEST(receiver.wait_for(kEvents, std::chrono::seconds(60)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto tags = tags_of(receiver.deliveries());
+    BOOST_TEST(std::set<std::string>(tags.begin(), tags.end()).size() ==
+               static_cast<std::size_t>(kEvents));
+    BOOST_TEST(tags.size() == static_cast<std::size_t>(kEvents));  // each rule ran once
 }

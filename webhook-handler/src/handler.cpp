@@ -44,15 +44,17 @@ std::string queue_key(const std::string& key) {
            std::string(common::compute_digest(key, common::DigestAlgorithm::kSha256)->hex());
 }
 
+}  // namespace
+
 bool retryable_status(int status) { return status == 408 || status == 429 || status >= 500; }
 
-// `also_ok`: a non-2xx status that means the action already happened (0 = none).
 ActionResult http_outcome(const Result<common::HttpResponse>& response, const std::string& what,
                           int also_ok) {
     if (!response) {
         const auto code = response.error().code;
         return {Error{code, what + ": " + response.error().message},
-                code != ErrorCode::kBlockedUrl && code != ErrorCode::kInvalidInput};
+                code != ErrorCode::kBlockedUrl && code != ErrorCode::kInvalidInput,
+                {}};
     }
     const int status = response->status;
     if ((status >= 200 && status < 300) || (also_ok != 0 && status == also_ok)) {
@@ -61,14 +63,9 @@ ActionResult http_outcome(const Result<common::HttpResponse>& response, const st
     return {
         Error{retryable_status(status) ? ErrorCode::kUpstream : ErrorCode::kInvalidInput,
               what + " answered " + std::to_string(status) + ": " + response->body.substr(0, 300)},
-        retryable_status(status)};
+        retryable_status(status),
+        {}};
 }
-
-std::string twice_encoded(const std::string& repository) {
-    return common::percent_encode(common::percent_encode(repository, false), false);
-}
-
-}  // namespace
 
 HandlerSettings handler_settings_from_config(common::Config& config) {
     HandlerSettings s;
@@ -116,6 +113,49 @@ HandlerSettings handler_settings_from_config(common::Config& config) {
         s.preheat_url.pop_back();
     }
     s.preheat_token = config.get_secret("preheat.token");
+    s.devpi.url = config.get_string("devpi.url", "");
+    s.devpi.username = config.get_string("devpi.username", "");
+    s.devpi.password = config.get_secret("devpi.password");
+    s.devpi.auth = config.get_string("devpi.auth", "login");
+    if (s.devpi.auth != "login" && s.devpi.auth != "basic") {
+        config.add_error("devpi.auth: login or basic");
+    }
+    s.devpi.max_file_bytes = static_cast<std::uint64_t>(
+        config.get_int("devpi.max_file_bytes", 4LL << 30, 1024, 64LL << 30));
+    s.poller.indexes = config.get_string_list("devpi.poll.indexes", {});
+    s.poller.interval =
+        std::chrono::milliseconds(config.get_int("devpi.poll.interval_ms", 30000, 100, 86'400'000));
+    s.poller.emit_existing = config.get_bool("devpi.poll.emit_existing", false);
+    if (!s.poller.indexes.empty() && s.devpi.url.empty()) {
+        config.add_error("devpi.poll.indexes needs devpi.url");
+    }
+    const auto work_dir = config.get_string("work_dir", "");
+    s.work_dir = work_dir.empty() ? std::filesystem::temp_directory_path() / "aiops-webhook"
+                                  : std::filesystem::path(work_dir);
+    s.gate.registry_url = config.get_string("harbor.registry_url", "");
+    s.gate.scanner_url = config.get_string("scanner.url", "");
+    s.gate.scanner_token = config.get_secret("scanner.token");
+    s.gate.scan_timeout = std::chrono::seconds(config.get_int("scanner.timeout_s", 300, 1, 86'400));
+    s.gate.catalog_url = config.get_string("catalog.url", "");
+    s.gate.catalog_token = config.get_secret("catalog.token");
+    if (!s.gate.scanner_url.empty() && s.gate.scan_timeout >= s.visibility) {
+        config.add_error(
+            "scanner.timeout_s must be shorter than queue.visibility_ms (a scan "
+            "outliving its lease would run twice)");
+    }
+    for (const auto& rule : s.rules) {
+        for (const auto& action : rule.actions) {
+            if (action.type == "promote" && s.devpi.url.empty()) {
+                config.add_error("rule " + rule.name + ": promote needs devpi.url");
+            }
+            if (action.type == "scan_gate" && s.gate.scanner_url.empty()) {
+                config.add_error("rule " + rule.name + ": scan_gate needs scanner.url");
+            }
+            if (action.type == "catalog" && s.gate.catalog_url.empty()) {
+                config.add_error("rule " + rule.name + ": catalog needs catalog.url");
+            }
+        }
+    }
     return s;
 }
 
@@ -125,6 +165,13 @@ Handler::Handler(HandlerSettings settings, common::Store& store, const common::C
       store_(store),
       clock_(clock),
       http_(http),
+      harbor_({settings_.harbor_url, settings_.harbor_username, settings_.harbor_password}, http),
+      devpi_(settings_.devpi, http),
+      promoter_(devpi_, store, clock, settings_.work_dir),
+      gate_(settings_.gate, harbor_, http, store, clock),
+      poller_(
+          settings_.poller, devpi_, store, [this](const Event& event) { return accept(event); },
+          metrics),
       received_(metrics.counter("webhook_events_received_total",
                                 "Events accepted and persisted, by source", {"source"})),
       deduplicated_(metrics.counter("webhook_events_deduplicated_total",
@@ -150,9 +197,11 @@ void Handler::start() {
     for (int index = 0; index < settings_.workers; ++index) {
         workers_.emplace_back([this] { worker_loop(); });
     }
+    poller_.start();
 }
 
 void Handler::stop() {
+    poller_.stop();
     {
         std::scoped_lock lock(mutex_);
         stopping_ = true;
@@ -269,7 +318,7 @@ Status Handler::process(const common::Job& job) {
                 }
                 continue;
             }
-            auto result = run_action(action, *event);
+            auto result = run_action(action, *event, job.id);
             actions_.inc({action.type, result.status      ? "ok"
                                        : result.retryable ? "retry"
                                                           : "failed"});
@@ -281,6 +330,7 @@ Status Handler::process(const common::Job& job) {
                         {"action", action.type},
                         {"status", result.status ? "ok" : "failed"},
                         {"error", result.status ? "" : result.status.error().message},
+                        {"detail", result.detail},
                         {"at", common::format_utc(clock_.now())}};
             if (auto stored = store_.put(kDone, key, record); !stored) {
                 return stored.error();  // retried; the action is idempotent
@@ -317,12 +367,26 @@ Status Handler::process(const common::Job& job) {
     return {};
 }
 
-ActionResult Handler::run_action(const Action& action, const Event& event) {
+ActionResult Handler::run_action(const Action& action, const Event& event,
+                                 const std::string& job_id) {
     if (action.type == "notify") {
         return notify(action, event);
     }
     if (action.type == "preheat") {
         return preheat(action, event);
+    }
+    if (action.type == "promote") {
+        auto options = promote_options(action.params);
+        if (!options) {
+            return final_failure(options.error().message);
+        }
+        return promoter_.promote(*options, event, job_id);
+    }
+    if (action.type == "scan_gate") {
+        return gate_.scan_gate(action.params, event);
+    }
+    if (action.type == "catalog") {
+        return gate_.catalog(action.params, event);
     }
     return harbor_call(action, event);
 }
@@ -330,7 +394,7 @@ ActionResult Handler::run_action(const Action& action, const Event& event) {
 ActionResult Handler::notify(const Action& action, const Event& event) {
     const auto url = action.params.value("url", "");
     if (url.empty()) {
-        return {Error{ErrorCode::kInvalidInput, "notify needs url"}, false};
+        return final_failure("notify needs url");
     }
     common::HttpRequest request;
     request.method = "POST";
@@ -343,13 +407,11 @@ ActionResult Handler::notify(const Action& action, const Event& event) {
 
 ActionResult Handler::preheat(const Action& action, const Event& event) {
     if (settings_.preheat_url.empty()) {
-        return {Error{ErrorCode::kInvalidInput, "preheat.url is not configured"}, false};
+        return final_failure("preheat.url is not configured");
     }
     if (event.source != Source::kHarbor || event.resources.empty() ||
         settings_.harbor_url.empty()) {
-        return {
-            Error{ErrorCode::kInvalidInput, "preheat needs a Harbor artifact event and harbor.url"},
-            false};
+        return final_failure("preheat needs a Harbor artifact event and harbor.url");
     }
     const auto& resource = event.resources.front();
     const auto reference = resource.digest.empty() ? resource.tag : resource.digest;
@@ -379,58 +441,37 @@ ActionResult Handler::preheat(const Action& action, const Event& event) {
 }
 
 ActionResult Handler::harbor_call(const Action& action, const Event& event) {
-    if (settings_.harbor_url.empty() || event.source != Source::kHarbor ||
-        event.resources.empty()) {
-        return {Error{ErrorCode::kInvalidInput, action.type + " needs harbor.url and a Harbor "
-                                                              "artifact event"},
-                false};
+    if (!harbor_.configured() || event.source != Source::kHarbor || event.resources.empty()) {
+        return final_failure(action.type + " needs harbor.url and a Harbor artifact event");
     }
     const auto& resource = event.resources.front();
     const auto reference = resource.digest.empty() ? resource.tag : resource.digest;
-    const auto artifact = settings_.harbor_url + "/api/v2.0/projects/" +
-                          common::percent_encode(event.project, false) + "/repositories/" +
-                          twice_encoded(event.repository) + "/artifacts/";
-    common::HttpRequest request;
-    request.method = "POST";
-    request.headers.emplace("Content-Type", "application/json");
-    // Robot Basic on every call and no cookie jar: Harbor's CSRF check only applies to requests
-    // that carry its session cookie (reference §5).
-    request.headers.emplace("Authorization",
-                            "Basic " + common::base64_encode(settings_.harbor_username + ":" +
-                                                             settings_.harbor_password));
-    request.retry = false;
-    int also_ok = 0;
     if (action.type == "harbor_scan") {
-        request.url = artifact + reference + "/scan";
-        request.body =
-            json{{"scan_type", action.params.value("scan_type", "vulnerability")}}.dump();
-    } else if (action.type == "harbor_label") {
-        if (!action.params.contains("label_id") || !action.params["label_id"].is_number_integer()) {
-            return {Error{ErrorCode::kInvalidInput, "harbor_label needs label_id"}, false};
-        }
-        request.url = artifact + reference + "/labels";
-        request.body = json{{"id", action.params["label_id"]}}.dump();
-        also_ok = 409;  // already attached
-    } else {            // harbor_copy
-        const auto project = action.params.value("to_project", "");
-        if (project.empty()) {
-            return {Error{ErrorCode::kInvalidInput, "harbor_copy needs to_project"}, false};
-        }
-        const auto repository = action.params.value("to_repository", event.repository);
-        const auto from = event.project + "/" + event.repository +
-                          (resource.digest.empty() ? ":" + resource.tag : "@" + resource.digest);
-        request.url = settings_.harbor_url + "/api/v2.0/projects/" +
-                      common::percent_encode(project, false) + "/repositories/" +
-                      twice_encoded(repository) +
-                      "/artifacts?from=" + common::percent_encode(from, true);
-        also_ok = 409;  // already there
+        return harbor_.scan(event.project, event.repository, reference,
+                            action.params.value("scan_type", "vulnerability"));
     }
-    auto response = http_.fetch(request);
-    if (response && response->status == 422 && action.type == "harbor_scan") {
-        return {Error{ErrorCode::kInvalidInput, "Harbor: the artifact is not scannable (422)"},
-                false};
+    if (action.type == "harbor_label") {
+        std::int64_t label = 0;
+        if (action.params.contains("label_id") && action.params["label_id"].is_number_integer()) {
+            label = action.params["label_id"].get<std::int64_t>();
+        } else if (action.params.contains("label") && action.params["label"].is_string()) {
+            auto id = harbor_.label_id(action.params["label"].get<std::string>());
+            if (!id) {
+                return {id.error(), id.error().code != ErrorCode::kNotFound, {}};
+            }
+            label = *id;
+        } else {
+            return final_failure("harbor_label needs label (a name) or label_id");
+        }
+        return harbor_.add_label(event.project, event.repository, reference, label);
     }
-    return http_outcome(response, "Harbor " + action.type, also_ok);
+    const auto project = action.params.value("to_project", "");  // harbor_copy
+    if (project.empty()) {
+        return final_failure("harbor_copy needs to_project");
+    }
+    return harbor_.copy(project, action.params.value("to_repository", event.repository),
+                        event.project + "/" + event.repository +
+                            (resource.digest.empty() ? ":" + resource.tag : "@" + resource.digest));
 }
 
 Result<ArtifactKind> Handler::artifact_kind(const Event& event) {
@@ -441,7 +482,8 @@ Result<ArtifactKind> Handler::artifact_kind(const Event& event) {
         return Error{ErrorCode::kInvalidInput, "rules with artifact: need harbor.url"};
     }
     common::RegistryClientSettings registry;
-    registry.base_url = settings_.harbor_url;
+    registry.base_url =
+        settings_.gate.registry_url.empty() ? settings_.harbor_url : settings_.gate.registry_url;
     registry.username = settings_.harbor_username;
     registry.password = settings_.harbor_password;
     auto client = common::RegistryClient::create(http_, registry);
@@ -520,14 +562,22 @@ void Handler::add_routes(common::Server& server) {
             common::write_error(res, event.error());
             return;
         }
-        event->occur_at =
-            std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch())
+        const auto now_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
                 .count();
+        event->occur_at = now_ms / 1000;
+        // devpi never redelivers a trigger, and it fires once per uploaded file: every call is
+        // an event (the worker lists the version's files; the promotion's decision record makes
+        // a file set decide once, whoever reported it).
+        event->id += "|hook|" + std::to_string(now_ms);
+        event->data = {{"via", "hook"}};
         auto accepted = accept(*event);
         if (!accepted) {
             common::write_error(res, accepted.error());
             return;
         }
+        // The trigger fires before devpi commits the upload: the poller looks again shortly.
+        poller_.nudge();
         common::write_json(res, 200, {{"accepted", true}, {"duplicate", !*accepted}});
     };
     server.route(Method::kPost, "/devpi/([^/]+)/([^/]+)", Access::anyone(),
@@ -541,6 +591,7 @@ void Handler::add_routes(common::Server& server) {
                      devpi(req, res, ctx.captures[0] + "/" + ctx.captures[1], ctx.captures[2],
                            ctx.captures[3]);
                  });
+    add_promotion_routes(server);
     server.route(
         Method::kGet, "/events", Access::reader(),
         [this](const httplib::Request& req, httplib::Response& res, const common::RequestContext&) {
@@ -609,6 +660,63 @@ void Handler::add_routes(common::Server& server) {
             }
             wake();
             common::write_json(res, 200, {{"replayed", ctx.captures[0]}});
+        });
+}
+
+void Handler::add_promotion_routes(common::Server& server) {
+    using common::Access;
+    using common::Method;
+    server.route(
+        Method::kGet, "/promotions", Access::reader(),
+        [this](const httplib::Request& req, httplib::Response& res, const common::RequestContext&) {
+            std::size_t limit = kMaxListed;
+            if (req.has_param("limit")) {
+                try {
+                    limit =
+                        std::clamp<std::size_t>(std::stoul(req.get_param_value("limit")), 1, 1000);
+                } catch (const std::exception&) {
+                    common::write_error(res, Error{ErrorCode::kInvalidInput, "limit: 1..1000"});
+                    return;
+                }
+            }
+            auto page =
+                promoter_.list(req.get_param_value("index"), req.get_param_value("project"),
+                               req.get_param_value("status"), req.get_param_value("cursor"), limit);
+            if (!page) {
+                common::write_error(res, page.error());
+                return;
+            }
+            common::write_json(res, 200, *page);
+        });
+    // Decide a version again (after fixing acl_upload, or when a "failed" push should be
+    // retried): queues an UPLOAD event as the hook would.
+    server.route(
+        Method::kPost, "/promotions/retry", Access::writer(),
+        [this](const httplib::Request& req, httplib::Response& res, const common::RequestContext&) {
+            auto body = common::parse_json(req.body, settings_.json_limits);
+            if (!body || !body->is_object()) {
+                common::write_error(res, Error{ErrorCode::kInvalidInput,
+                                               "expected {\"index\", \"project\", \"version\"}"});
+                return;
+            }
+            auto event = devpi_upload_event(body->value("project", ""), body->value("version", ""),
+                                            body->value("index", ""), "");
+            if (!event) {
+                common::write_error(res, event.error());
+                return;
+            }
+            const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    clock_.now().time_since_epoch())
+                                    .count();
+            event->occur_at = now_ms / 1000;
+            event->id += "|retry|" + std::to_string(now_ms);
+            event->data = {{"via", "retry"}};
+            auto accepted = accept(*event);
+            if (!accepted) {
+                common::write_error(res, accepted.error());
+                return;
+            }
+            common::write_json(res, 202, {{"queued", event->id}});
         });
 }
 

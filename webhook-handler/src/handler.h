@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "action.h"
 #include "aiops/common/clock.h"
 #include "aiops/common/config.h"
 #include "aiops/common/http_client.h"
@@ -16,7 +17,12 @@
 #include "aiops/common/json.h"
 #include "aiops/common/metrics.h"
 #include "aiops/common/storage.h"
+#include "devpi_client.h"
+#include "devpi_poller.h"
 #include "event.h"
+#include "harbor_api.h"
+#include "model_gate.h"
+#include "promotion.h"
 #include "rules.h"
 
 // The webhook-handler (README.md): intake persists every accepted event in the durable queue
@@ -25,12 +31,6 @@
 // a crash mid-event never repeats one; retryable failures back off exponentially with jitter,
 // then dead-letter; dead letters can be replayed.
 namespace aiops::webhook {
-
-// What an action did: ok, or an error that is retryable (timeouts, 5xx, 429) or final.
-struct ActionResult {
-    common::Status status{};
-    bool retryable = false;
-};
 
 struct HandlerSettings {
     std::vector<std::string> harbor_auth_headers{};  // accepted Authorization values (rotation)
@@ -50,10 +50,16 @@ struct HandlerSettings {
     std::string harbor_password{};
     std::string preheat_url{};
     std::string preheat_token{};
+    DevpiSettings devpi{};
+    PollerSettings poller{};
+    std::filesystem::path work_dir{};  // promotion downloads (default: the system temp dir)
+    ModelGateSettings gate{};
 };
 
-// harbor.auth_headers, devpi.hook_tokens, rules_file, workers, queue.visibility_ms,
-// retry.base_ms, retry.max_ms, harbor.{url,username,password}, preheat.{url,token}.
+// harbor.auth_header(_next), devpi.hook_token(_next), rules_file, workers, queue.visibility_ms,
+// retry.base_ms, retry.max_ms, harbor.{url,registry_url,username,password}, preheat.{url,token},
+// devpi.{url,username,password,auth,max_file_bytes}, devpi.poll.{indexes,interval_ms,
+// emit_existing}, work_dir, scanner.{url,token,timeout_s}, catalog.{url,token}.
 HandlerSettings handler_settings_from_config(common::Config& config);
 
 class Handler {
@@ -75,10 +81,11 @@ private:
     void worker_loop();
     // Runs every matching rule of one leased event; an error = retry the event later.
     common::Status process(const common::Job& job);
-    ActionResult run_action(const Action& action, const Event& event);
+    ActionResult run_action(const Action& action, const Event& event, const std::string& job_id);
     ActionResult notify(const Action& action, const Event& event);
     ActionResult preheat(const Action& action, const Event& event);
     ActionResult harbor_call(const Action& action, const Event& event);
+    void add_promotion_routes(common::Server& server);
     common::Result<ArtifactKind> artifact_kind(const Event& event);
     std::chrono::milliseconds backoff(std::int64_t attempt);
     void wake();
@@ -87,6 +94,11 @@ private:
     common::Store& store_;
     const common::Clock& clock_;
     common::HttpClient& http_;
+    HarborApi harbor_;
+    DevpiClient devpi_;
+    Promoter promoter_;
+    ModelGate gate_;
+    DevpiPoller poller_;
     common::Counter& received_;
     common::Counter& deduplicated_;
     common::Counter& rejected_;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "promotion.h"
+
 namespace aiops::webhook {
 
 using common::Error;
@@ -14,8 +16,8 @@ using json = nlohmann::json;
 
 namespace {
 
-const std::set<std::string> kActions{"notify", "preheat", "harbor_scan", "harbor_copy",
-                                     "harbor_label"};
+const std::set<std::string> kActions{"notify",       "preheat", "harbor_scan", "harbor_copy",
+                                     "harbor_label", "promote", "scan_gate",   "catalog"};
 
 Error invalid(const std::string& what) { return Error{ErrorCode::kInvalidInput, what}; }
 
@@ -158,12 +160,18 @@ Result<std::vector<Rule>> parse_rules(const YAML::Node& root) {
                     !params["action"].is_string() ||
                     kActions.count(params["action"].get<std::string>()) == 0) {
                     return invalid(where +
-                                   ".do[]: each step needs action: one of notify, "
-                                   "preheat, harbor_scan, harbor_copy, harbor_label");
+                                   ".do[]: each step needs action: one of notify, preheat, "
+                                   "harbor_scan, harbor_copy, harbor_label, promote, scan_gate, "
+                                   "catalog");
                 }
                 Action action;
                 action.type = params["action"].get<std::string>();
                 params.erase("action");
+                if (action.type == "promote") {
+                    if (auto options = promote_options(params); !options) {
+                        return invalid(where + ".do[]: " + options.error().message);
+                    }
+                }
                 action.params = std::move(params);
                 rule.actions.push_back(std::move(action));
             }

@@ -39,7 +39,7 @@ struct Match {
 };
 
 struct Action {
-    std::string type{};       // notify, preheat, harbor_scan, harbor_copy, harbor_label
+    std::string type{};  // notify, preheat, harbor_scan/copy/label, promote, scan_gate, catalog
     nlohmann::json params{};  // the action's other keys
 };
 

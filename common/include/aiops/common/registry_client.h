@@ -87,6 +87,12 @@ public:
     Result<Digest> put_manifest(std::string_view repository, std::string_view reference,
                                 std::string_view bytes, std::string_view media_type);
 
+    // OCI 1.1 referrers API, GET /v2/<repo>/referrers/<digest>: the image index of the
+    // manifests whose subject is `digest`; nullopt when the registry does not have the API
+    // (404 with no index body: distribution 2.x, Debian's docker-registry) — the caller then
+    // uses the fallback tag scheme (tag "sha256-<hex>" holding that index).
+    Result<std::optional<std::string>> referrers(std::string_view repository, const Digest& digest);
+
     // HEAD /v2/<repo>/blobs/<digest>: the blob size, kNotFound when absent.
     Result<std::uint64_t> head_blob(std::string_view repository, const Digest& digest);
     // Streams the whole blob into `sink`, hashing on the fly; kDigestMismatch at the end when the
