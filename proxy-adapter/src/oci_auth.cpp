@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "aiops/common/encoding.h"
@@ -87,14 +88,24 @@ std::vector<OciUser> users_from_config(common::Config& config) {
         const std::string where = "registry_auth.users[" + std::to_string(i) + "]";
         const auto& node = list[i];
         OciUser user;
-        if (node.IsMap() && node["name"].IsScalar()) {
-            user.name = node["name"].as<std::string>();
+        // yaml-cpp: IsScalar() on a missing key of a const map throws InvalidNode; ask IsDefined().
+        const auto scalar = [&](const char* key) -> std::optional<std::string> {
+            if (!node.IsMap()) {
+                return std::nullopt;
+            }
+            const auto value = node[key];
+            if (!value.IsDefined() || !value.IsScalar()) {
+                return std::nullopt;
+            }
+            return value.as<std::string>();
+        };
+        if (const auto name = scalar("name")) {
+            user.name = *name;
         }
-        if (node.IsMap() && node["password"].IsScalar()) {
-            user.password = node["password"].as<std::string>();
-        } else if (node.IsMap() && node["password_file"].IsScalar()) {
-            user.password =
-                read_secret_file(node["password_file"].as<std::string>(), config, where);
+        if (const auto password = scalar("password")) {
+            user.password = *password;
+        } else if (const auto file = scalar("password_file")) {
+            user.password = read_secret_file(*file, config, where);
         }
         if (user.name.empty() || user.name.find(':') != std::string::npos ||
             user.password.size() < 8) {

@@ -5,6 +5,7 @@
 // quoting and error mapping, the bandwidth limiter.
 #include "aiops/common/encoding.h"
 #include "fixtures/fake_clock.h"
+#include "fixtures/temp_dir.h"
 #include "hf_client.h"
 #include "model_resolver.h"
 #include "oci_auth.h"
@@ -58,6 +59,25 @@ BOOST_AUTO_TEST_CASE(config_without_users_or_secret_is_refused) {
     BOOST_TEST(finished.error().message.find("registry_auth.users") != std::string::npos);
     BOOST_TEST(finished.error().message.find("registry_auth.token_secret") != std::string::npos);
     BOOST_TEST(finished.error().message.find("short") == std::string::npos);  // never echoed
+}
+
+// A user whose password comes from a file (no `password` key): read, not a yaml-cpp exception.
+BOOST_AUTO_TEST_CASE(user_passwords_can_come_from_files) {
+    aiops::testing::TempDir dir;
+    aiops::testing::write_file(dir / "harbor.pw", "harbor-secret-password\n");
+    auto config = common::Config::from_yaml(
+        "registry_auth:\n  mode: basic\n  users:\n    - {name: harbor, password_file: " +
+            (dir / "harbor.pw").string() + "}\n",
+        {});
+    BOOST_REQUIRE(config.has_value());
+
+    const auto settings = proxy::oci_auth_settings_from_config(*config);
+
+    const auto finished = config->finish();
+    BOOST_TEST(finished.has_value(), (finished ? "" : finished.error().message));
+    BOOST_REQUIRE(settings.users.size() == 1U);
+    BOOST_TEST(settings.users[0].name == "harbor");
+    BOOST_TEST(settings.users[0].password == "harbor-secret-password");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_mode_is_refused) {

@@ -476,8 +476,8 @@ ActionResult ModelGate::catalog(const json& params, const Event& event) {
         model["scan_status"] =
             verdict->body.value("verdict", "") == "clean" ? "clean" : "vulnerable";
         json summary = json::object();
-        for (const auto& [severity, count] :
-             verdict->body.value("counts", json::object()).items()) {
+        const auto counts = verdict->body.value("counts", json::object());
+        for (const auto& [severity, count] : counts.items()) {
             std::string lower = severity;
             std::transform(lower.begin(), lower.end(), lower.begin(),
                            [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
