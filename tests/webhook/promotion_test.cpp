@@ -259,6 +259,27 @@ BOOST_AUTO_TEST_CASE(push_refusals_are_rule_failures_and_wait_for_all_files) {
     BOOST_TEST(decisions["locked 1.0"].at("status") == "failed");
     BOOST_TEST(mentions(decisions["locked 1.0"], "acl_upload"));
     BOOST_TEST(decisions["multi 1.0"].at("status") == "waiting");
+    // The owner adds the bot to acl_upload, an operator asks for the version again.
+    httplib::Client devpi_client("127.0.0.1", stack.devpi.port());
+    devpi_client.set_basic_auth("ci", "ci-password");
+    const auto patched =
+        devpi_client.Patch("/ci/locked", R"(["acl_upload+=bot"])", "application/json");
+    BOOST_TEST_REQUIRE(patched);
+    BOOST_TEST(patched->status == 200, patched->body);
+    const auto retried = stack.handler->client().Post(
+        "/promotions/retry",
+        {{"Authorization", std::string("Bearer ") + fixtures::WebhookProcess::kWriterToken}},
+        R"({"index":"ci/other","project":"locked","version":"1.0"})", "application/json");
+    BOOST_TEST_REQUIRE(retried);
+    BOOST_TEST(retried->status == 202, retried->body);
+    for (int poll = 0; poll < 200; ++poll) {
+        if (stack.decisions(2).at("locked 1.0").at("status") == "promoted") {
+            break;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    BOOST_TEST(stack.decisions(2).at("locked 1.0").at("status") == "promoted");
+    BOOST_TEST(stack.devpi.files("ci/locked", "locked", "1.0").size() == 1U);
     BOOST_TEST(stack.devpi.files("ci/release", "multi", "1.0").empty());
     fixtures::SdistSpec sdist;
     sdist.name = "multi";

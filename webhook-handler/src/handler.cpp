@@ -213,6 +213,21 @@ void Handler::stop() {
     workers_.clear();
 }
 
+// devpi never redelivers a trigger, and it fires once per uploaded file: every call (and every
+// operator retry) is an event of its own; the worker lists the version's files and the
+// promotion's decision record makes a file set decide once, whoever reported it.
+Result<bool> Handler::accept_devpi(Event& event, const char* via) {
+    const auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+            .count();
+    event.occur_at = now_ms / 1000;
+    event.id += "|";
+    event.id += via;
+    event.id += "|" + std::to_string(now_ms);
+    event.data = {{"via", via}};
+    return accept(event);
+}
+
 Result<bool> Handler::accept(const Event& event) {
     json payload = to_json(event);
     payload["accepted_at_ms"] =
@@ -562,16 +577,7 @@ void Handler::add_routes(common::Server& server) {
             common::write_error(res, event.error());
             return;
         }
-        const auto now_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
-                .count();
-        event->occur_at = now_ms / 1000;
-        // devpi never redelivers a trigger, and it fires once per uploaded file: every call is
-        // an event (the worker lists the version's files; the promotion's decision record makes
-        // a file set decide once, whoever reported it).
-        event->id += "|hook|" + std::to_string(now_ms);
-        event->data = {{"via", "hook"}};
-        auto accepted = accept(*event);
+        auto accepted = accept_devpi(*event, "hook");
         if (!accepted) {
             common::write_error(res, accepted.error());
             return;
@@ -705,13 +711,7 @@ void Handler::add_promotion_routes(common::Server& server) {
                 common::write_error(res, event.error());
                 return;
             }
-            const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    clock_.now().time_since_epoch())
-                                    .count();
-            event->occur_at = now_ms / 1000;
-            event->id += "|retry|" + std::to_string(now_ms);
-            event->data = {{"via", "retry"}};
-            auto accepted = accept(*event);
+            auto accepted = accept_devpi(*event, "retry");
             if (!accepted) {
                 common::write_error(res, accepted.error());
                 return;

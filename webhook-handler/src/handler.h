@@ -76,6 +76,8 @@ public:
 
     // Persists `event` (deduplicated); true when it was new.
     common::Result<bool> accept(const Event& event);
+    // A DevPI upload event from the trigger or POST /promotions/retry (`via`), stamped now.
+    common::Result<bool> accept_devpi(Event& event, const char* via);
 
 private:
     void worker_loop();
