@@ -18,16 +18,32 @@ RUNTIME_PACKAGES=(
     python3-pip  # tests/webhook: pip downloads promoted wheels from the DevPI test server
     wrk  # bench/catalog (HTTP load generator)
 )
+# Shared libraries the service binaries load at run time (readelf -d build/bin/* NEEDED entries,
+# mapped to packages with dpkg -S). The -dev packages above already pull them in; the runtime
+# stage of every deploy/docker/*.Dockerfile installs exactly this list (plus curl and
+# ca-certificates), which tests/deploy/check_packaging.py checks.
+SERVICE_RUNTIME_PACKAGES=(
+    libarchive13 libc6 libcpp-httplib0.11 libcurl4 libfmt9 libgcc-s1 libhiredis0.14
+    libspdlog1.10 libsqlite3-0 libssl3 libstdc++6 libyaml-cpp0.7 zlib1g
+)
 
 missing=()
-for pkg in "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}"; do
+for pkg in "${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${SERVICE_RUNTIME_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$pkg")
     fi
 done
+# Tools tests/deploy/check_packaging.py runs, wanted as commands: a kubectl from elsewhere (e.g.
+# Google's apt repository) is fine, Debian's kubernetes-client (kubectl 1.20) otherwise.
+if ! command -v kubectl >/dev/null 2>&1; then
+    missing+=(kubernetes-client)
+fi
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+    missing+=(systemd)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "install-deps: all ${#BUILD_PACKAGES[@]}+${#RUNTIME_PACKAGES[@]} packages present"
+    echo "install-deps: all ${#BUILD_PACKAGES[@]}+${#RUNTIME_PACKAGES[@]}+${#SERVICE_RUNTIME_PACKAGES[@]} packages present"
     exit 0
 fi
 
