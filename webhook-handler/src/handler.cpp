@@ -430,9 +430,13 @@ ActionResult Handler::preheat(const Action& action, const Event& event) {
     }
     const auto& resource = event.resources.front();
     const auto reference = resource.digest.empty() ? resource.tag : resource.digest;
+    // The registry Harbor serves: harbor.registry_url when set (Harbor behind a separate
+    // registry host name), else harbor.url — what Harbor itself puts in args.url.
+    const auto& registry =
+        settings_.gate.registry_url.empty() ? settings_.harbor_url : settings_.gate.registry_url;
     json args{{"type", "image"},
-              {"url", settings_.harbor_url + "/v2/" + event.project + "/" + event.repository +
-                          "/manifests/" + reference},
+              {"url", registry + "/v2/" + event.project + "/" + event.repository + "/manifests/" +
+                          reference},
               {"scope", action.params.value("scope", "all_peers")}};
     if (!settings_.harbor_username.empty()) {
         args["headers"] = {
