@@ -26,7 +26,7 @@ run_ctest() {  # run_ctest <build dir> <label>
         jobs=$((JOBS * 2))
     fi
     log=$(mktemp)
-    echo "== ctest -L $label ($dir)"
+    echo "== ctest -L $label ($dir) (at ${SECONDS}s)"
     set +e
     (cd "$dir" && ctest -L "^${label}\$" --output-on-failure -j "$jobs" --timeout 600) | tee "$log"
     local rc=${PIPESTATUS[0]}
@@ -44,26 +44,26 @@ run_ctest() {  # run_ctest <build dir> <label>
     failed=$((failed + fails))
 }
 
-echo "== format check (clang-format-14)"
+echo "== format check (clang-format-14) (at ${SECONDS}s)"
 mapfile -t sources < <(git ls-files '*.cpp' '*.h' 2>/dev/null || find common tests bench -name '*.cpp' -o -name '*.h')
 if [ ${#sources[@]} -gt 0 ]; then
     clang-format-14 --dry-run --Werror "${sources[@]}"
 fi
 
-echo "== configure (Release)"
+echo "== configure (Release) (at ${SECONDS}s)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 if [ -n "${AIOPS_TEST_QUICK:-}" ]; then
-    echo "== build (Release)"
+    echo "== build (Release) (at ${SECONDS}s)"
     cmake --build build -j "$JOBS"
 fi
 
-echo "== clang-tidy-14 (library and service sources)"
+echo "== clang-tidy-14 (library and service sources) (at ${SECONDS}s)"
 run-clang-tidy-14 -p build -quiet -j "$JOBS" -extra-arg=-Wno-unknown-warning-option \
     "$ROOT/(common|catalog-service|proxy-adapter|scanner-adapter|webhook-handler|preheat-provider)/src/.*\.cpp" \
     >build/clang-tidy.log 2>&1 || { grep -E 'error:|warning:' build/clang-tidy.log | head -50; exit 1; }
 
 if [ -z "${AIOPS_TEST_QUICK:-}" ]; then
-    echo "== g++ 12 warnings, -fsyntax-only (library and service sources)"
+    echo "== g++ 12 warnings, -fsyntax-only (library and service sources) (at ${SECONDS}s)"
     AIOPS_JOBS=$JOBS python3 scripts/gcc_syntax_check.py build \
         "$ROOT/(common|catalog-service|proxy-adapter|scanner-adapter|webhook-handler|preheat-provider)/src/.*\.cpp"
 fi
@@ -73,7 +73,7 @@ if [ -n "${AIOPS_TEST_QUICK:-}" ]; then
         run_ctest build "$label"
     done
 else
-    echo "== build (clang-14, ASan+UBSan, libFuzzer)"
+    echo "== build (clang-14, ASan+UBSan, libFuzzer) (at ${SECONDS}s)"
     # -O1 -g0: sanitizer builds compile much faster than -O2 -g; reports still name functions.
     if [ -f build-asan/CMakeCache.txt ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang' build-asan/CMakeCache.txt; then
         rm -rf build-asan  # a g++ tree from an older test.sh
@@ -89,5 +89,5 @@ else
 fi
 
 echo
-echo "all labels: ${passed} passed, ${failed} failed"
+echo "all labels: ${passed} passed, ${failed} failed (${SECONDS}s)"
 [ "$failed" -eq 0 ]
