@@ -14,6 +14,7 @@ using aiops::webhook::ArtifactKind;
 using aiops::webhook::dedup_key;
 using aiops::webhook::devpi_upload_event;
 using aiops::webhook::event_from_json;
+using aiops::webhook::glob_match;
 using aiops::webhook::index_from_jobscript;
 using aiops::webhook::matches;
 using aiops::webhook::parse_harbor_cloudevent;
@@ -156,4 +157,37 @@ rules:
          }) {
         BOOST_TEST(!parse_rules_text(bad).has_value(), bad);
     }
+}
+
+BOOST_AUTO_TEST_CASE(globs_match_by_path_segment_and_omitted_ones_match_nested_repositories) {
+    BOOST_TEST(glob_match("**", "tiny"));
+    BOOST_TEST(glob_match("**", "meta-llama/Llama-3.2-1B"));
+    BOOST_TEST(glob_match("**", "a/b/c"));
+    BOOST_TEST(glob_match("*", "tiny"));
+    BOOST_TEST(!glob_match("*", "meta-llama/Llama-3.2-1B"));  // '*' stays in one segment
+    BOOST_TEST(glob_match("*/*", "meta-llama/Llama-3.2-1B"));
+    BOOST_TEST(glob_match("meta-llama/**", "meta-llama/Llama-3.2-1B"));
+    BOOST_TEST(glob_match("meta-llama/**", "meta-llama"));  // ** may be empty
+    BOOST_TEST(!glob_match("meta-llama/**", "qwen/Qwen2"));
+    BOOST_TEST(glob_match("**/Llama-*", "hf/meta-llama/Llama-3.2-1B"));
+    BOOST_TEST(!glob_match("**/Llama-*", "hf/meta-llama/Qwen"));
+    BOOST_TEST(glob_match("ml/st?ging", "ml/staging"));
+    BOOST_TEST(!glob_match("ml", "ml/staging"));
+    BOOST_TEST(!glob_match("", "x"));
+
+    // A rule that names no repository fires for models replicated from the proxy-adapter, whose
+    // Harbor repositories are "<org>/<model>".
+    auto rules = parse_rules_text(R"(
+rules:
+  - name: every-push
+    when: {source: harbor, events: [PUSH_ARTIFACT]}
+    do: [{action: notify, url: "http://127.0.0.1:1/hook"}]
+)");
+    BOOST_TEST_REQUIRE(rules.has_value());
+    auto nested = harbor_push();
+    nested["event_data"]["repository"]["name"] = "meta-llama/Llama-3.2-1B";
+    nested["event_data"]["repository"]["repo_full_name"] = "ai/meta-llama/Llama-3.2-1B";
+    const auto push = parse_harbor_default(nested).value();
+    BOOST_TEST(push.repository == "meta-llama/Llama-3.2-1B");
+    BOOST_TEST(matches((*rules)[0].when, push, std::nullopt));
 }

@@ -27,9 +27,45 @@ std::string unknown_key(std::string path, const std::string& key) {
     return path;
 }
 
-bool glob(const std::string& pattern, const std::string& text) {
-    return fnmatch(pattern.c_str(), text.c_str(), FNM_PATHNAME) == 0;
+std::vector<std::string_view> segments(std::string_view path) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    for (std::size_t slash = path.find('/'); slash != std::string_view::npos;
+         slash = path.find('/', start)) {
+        out.push_back(path.substr(start, slash - start));
+        start = slash + 1;
+    }
+    out.push_back(path.substr(start));
+    return out;
 }
+
+// Segment by segment: a `**` segment matches zero or more whole segments, any other segment is an
+// fnmatch pattern for exactly one ('*' never crosses '/'), as in Harbor's own filters.
+bool glob_segments(const std::vector<std::string_view>& pattern, std::size_t at,
+                   const std::vector<std::string_view>& text, std::size_t from) {
+    if (at == pattern.size()) {
+        return from == text.size();
+    }
+    if (pattern[at] == "**") {
+        for (std::size_t skip = from; skip <= text.size(); ++skip) {
+            if (glob_segments(pattern, at + 1, text, skip)) {
+                return true;
+            }
+        }
+        return false;
+    }
+    return from < text.size() &&
+           fnmatch(std::string(pattern[at]).c_str(), std::string(text[from]).c_str(), 0) == 0 &&
+           glob_segments(pattern, at + 1, text, from + 1);
+}
+
+}  // namespace
+
+bool glob_match(const std::string& pattern, const std::string& text) {
+    return glob_segments(segments(pattern), 0, segments(text), 0);
+}
+
+namespace {
 
 json to_json(const YAML::Node& node) {
     if (node.IsMap()) {
@@ -207,13 +243,14 @@ bool matches(const Match& when, const Event& event, std::optional<ArtifactKind> 
         std::find(when.events.begin(), when.events.end(), event.type) == when.events.end()) {
         return false;
     }
-    if (!glob(when.project, event.project) || !glob(when.repository, event.repository)) {
+    if (!glob_match(when.project, event.project) ||
+        !glob_match(when.repository, event.repository)) {
         return false;
     }
     if (when.tag != "*") {
         const bool any_tag = std::any_of(
             event.resources.begin(), event.resources.end(), [&](const Resource& resource) {
-                return !resource.tag.starts_with("sha256:") && glob(when.tag, resource.tag);
+                return !resource.tag.starts_with("sha256:") && glob_match(when.tag, resource.tag);
             });
         if (!any_tag) {
             return false;

@@ -15,13 +15,15 @@
 //   rules:
 //     - name: scan-models
 //       when: {source: harbor, events: [PUSH_ARTIFACT], project: "models-staging",
-//              repository: "*", tag: "v*", artifact: model, min_severity: High}
+//              repository: "meta-llama/**", tag: "v*", artifact: model, min_severity: High}
 //       do:
 //         - {action: preheat, pools: [1], scope: all_peers}
 //         - {action: notify, url: "https://chat.example/hook"}
 //
-// Globs are fnmatch patterns ('*' does not cross '/'). `artifact` (image | model | any) needs
-// the artifact's manifest: the worker reads it from the registry before matching.
+// Globs (project, repository, tag) match '/'-separated segments: `**` is zero or more whole
+// segments, any other segment an fnmatch pattern for one ('*' does not cross '/'); an omitted
+// project or repository is `**` (everything, also `org/model`). `artifact` (image | model | any)
+// needs the artifact's manifest: the worker reads it from the registry before matching.
 // `min_severity` (Low < Medium < High < Critical) matches scan events whose highest severity
 // reaches it.
 namespace aiops::webhook {
@@ -31,8 +33,8 @@ enum class ArtifactKind { kAny, kImage, kModel };
 struct Match {
     std::optional<Source> source{};
     std::vector<std::string> events{};  // Harbor types or UPLOAD; empty = any
-    std::string project = "*";          // Harbor project, DevPI index (user/index)
-    std::string repository = "*";       // Harbor repository (without project), DevPI package
+    std::string project = "**";         // Harbor project, DevPI index (user/index)
+    std::string repository = "**";      // Harbor repository (without project), DevPI package
     std::string tag = "*";              // any resource tag must match (Harbor)
     ArtifactKind artifact = ArtifactKind::kAny;
     std::string min_severity{};  // "" = no severity condition
@@ -57,6 +59,7 @@ common::Result<std::vector<Rule>> parse_rules_text(const std::string& yaml);
 // `kind`: the artifact's kind when known (nullopt: not looked up; a rule that needs it fails
 // to match).
 bool matches(const Match& when, const Event& event, std::optional<ArtifactKind> kind);
+bool glob_match(const std::string& pattern, const std::string& text);  // the globs above
 bool needs_artifact_kind(const Match& when);
 
 // Severity rank: Low 0, Medium 1, High 2, Critical 3; -1 otherwise.
