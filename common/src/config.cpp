@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 extern char** environ;  // NOLINT(readability-identifier-naming): POSIX name
@@ -110,6 +112,12 @@ Result<Config> Config::from_yaml(std::string_view yaml_text, EnvMap env) {
     return Config(root, std::move(env));
 }
 
+Config Config::for_reference() {
+    Config config(YAML::Node(YAML::NodeType::Map), {});
+    config.reference_mode_ = true;
+    return config;
+}
+
 std::string Config::env_name(const std::string& path) {
     std::string name = "AIOPS_";
     for (char ch : path) {
@@ -138,8 +146,11 @@ YAML::Node Config::find(const std::string& path) const {
 }
 
 bool Config::has(const std::string& path) const {
+    probed_paths_.insert(path);
     return overrides_.contains(path) || env_.contains(env_name(path)) || find(path).IsDefined();
 }
+
+void Config::record(const ConfigKey& key) { keys_.try_emplace(key.path, key); }
 
 std::optional<std::string> Config::scalar(const std::string& path) {
     known_paths_.insert(path);
@@ -161,11 +172,17 @@ std::optional<std::string> Config::scalar(const std::string& path) {
 }
 
 std::string Config::get_string(const std::string& path, const std::string& fallback) {
+    record({.path = path, .type = "string", .default_json = nlohmann::json(fallback).dump()});
     return scalar(path).value_or(fallback);
 }
 
 std::int64_t Config::get_int(const std::string& path, std::int64_t fallback, std::int64_t min_value,
                              std::int64_t max_value) {
+    record({.path = path,
+            .type = "int",
+            .default_json = std::to_string(fallback),
+            .min_value = min_value,
+            .max_value = max_value});
     const auto text = scalar(path);
     if (!text) {
         return fallback;
@@ -184,6 +201,7 @@ std::int64_t Config::get_int(const std::string& path, std::int64_t fallback, std
 }
 
 bool Config::get_bool(const std::string& path, bool fallback) {
+    record({.path = path, .type = "bool", .default_json = fallback ? "true" : "false"});
     const auto text = scalar(path);
     if (!text) {
         return fallback;
@@ -198,6 +216,7 @@ bool Config::get_bool(const std::string& path, bool fallback) {
 
 std::vector<std::string> Config::get_string_list(const std::string& path,
                                                  const std::vector<std::string>& fallback) {
+    record({.path = path, .type = "list", .default_json = nlohmann::json(fallback).dump()});
     known_paths_.insert(path);
     std::optional<std::string> flat;
     if (auto it = overrides_.find(path); it != overrides_.end()) {
@@ -236,6 +255,7 @@ std::vector<std::string> Config::get_string_list(const std::string& path,
 }
 
 std::string Config::get_secret(const std::string& path) {
+    record({.path = path, .type = "secret", .default_json = "null"});
     if (auto inline_value = scalar(path); inline_value && !inline_value->empty()) {
         return *inline_value;
     }
@@ -252,7 +272,16 @@ std::string Config::get_secret(const std::string& path) {
 }
 
 YAML::Node Config::get_node(const std::string& path) {
+    record({.path = path, .type = "node", .default_json = "null"});
     known_subtrees_.insert(path);
+    // A flag or an environment variable gives a scalar (e.g. --labels pool=h100,zone=a); the
+    // caller says whether it takes one.
+    if (auto it = overrides_.find(path); it != overrides_.end()) {
+        return YAML::Node(it->second);
+    }
+    if (auto it = env_.find(env_name(path)); it != env_.end()) {
+        return YAML::Node(it->second);
+    }
     return find(path);
 }
 
@@ -274,7 +303,46 @@ void Config::collect_unknown(const YAML::Node& node, const std::string& prefix,
     }
 }
 
+std::vector<ConfigKey> Config::keys_read() const {
+    std::vector<ConfigKey> keys;
+    keys.reserve(keys_.size());
+    for (const auto& [path, key] : keys_) {
+        keys.push_back(key);
+        keys.back().service_default = probed_paths_.contains(path);
+    }
+    return keys;
+}
+
+std::string Config::reference_json() const {
+    nlohmann::ordered_json reference = nlohmann::ordered_json::array();
+    for (const auto& key : keys_read()) {
+        const auto bound = [](const std::optional<std::int64_t>& value) {
+            return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+        };
+        nlohmann::ordered_json entry = {
+            {"path", key.path},
+            {"type", key.type},
+            {"default", nlohmann::ordered_json::parse(key.default_json)},
+            {"min", bound(key.min_value)},
+            {"max", bound(key.max_value)},
+            {"env", env_name(key.path)}};
+        if (key.type == "secret") {
+            entry["file_key"] = key.path + "_file";
+            entry["file_env"] = env_name(key.path + "_file");
+        }
+        if (key.service_default) {
+            entry["service_default"] = true;
+        }
+        reference.push_back(std::move(entry));
+    }
+    return reference.dump(2);
+}
+
 Status Config::finish() const {
+    if (reference_mode_) {
+        std::cout << reference_json() << std::endl;
+        std::exit(0);  // mains call finish() before they start a thread or open anything
+    }
     std::vector<std::string> problems = errors_;
     std::vector<std::string> unknown;
     collect_unknown(root_, "", unknown);
@@ -300,6 +368,9 @@ CommandLine parse_command_line(int argc, const char* const* argv, const std::str
     app.add_option("--config", result.options.config_file, "YAML configuration file");
     app.add_option("--listen", result.options.listen, "HOST:PORT to listen on (server.listen)");
     app.add_option("--data-dir", result.options.data_dir, "directory for state (server.data_dir)");
+    app.add_flag("--print-config-reference", result.options.print_config_reference,
+                 "print every config key this service reads (path, type, default, range, env)\n"
+                 "as JSON and exit 0; ignores --config, the environment and other flags");
     for (std::size_t idx = 0; idx < flags.size(); ++idx) {
         app.add_option(flags[idx].name, flag_values[idx],
                        flags[idx].help + " (" + flags[idx].config_path + ")");
@@ -321,6 +392,9 @@ CommandLine parse_command_line(int argc, const char* const* argv, const std::str
 }
 
 Result<Config> load_service_config(const ServiceOptions& options, EnvMap env) {
+    if (options.print_config_reference) {
+        return Config::for_reference();
+    }
     auto config = options.config_file.empty()
                       ? Config::from_yaml("", std::move(env))
                       : Config::load_file(options.config_file, std::move(env));

@@ -23,9 +23,26 @@
 // Getters record problems (wrong type, unreadable secret file) instead of failing one by one;
 // finish() reports them together with any key in the file that no getter asked for, so a typo in
 // the config exits non-zero with one clear line (E4) instead of being ignored.
+//
+// Every getter also records what it was asked (path, type, fallback, bounds): keys_read() is the
+// service's configuration reference, printed by --print-config-reference (docs/configuration.md
+// is checked against it). For the reference to be complete, a loader calls its getters
+// unconditionally and makes only the validation conditional.
 namespace aiops::common {
 
 using EnvMap = std::map<std::string, std::string>;
+
+// One key a getter asked for, with what the getter was given.
+struct ConfigKey {
+    std::string path;
+    std::string type;          // string | int | bool | list | secret | node
+    std::string default_json;  // the fallback as JSON ("\"info\"", "300", "[]"); "null": none
+    std::optional<std::int64_t> min_value{};  // int only
+    std::optional<std::int64_t> max_value{};
+    // The service asked has(path): when the key is unset it uses a value of its own, not the
+    // getter's fallback.
+    bool service_default = false;
+};
 
 // Snapshot of the process environment (only AIOPS_* variables). Call from main only (C1).
 EnvMap process_env();
@@ -34,6 +51,9 @@ class Config {
 public:
     static Result<Config> load_file(const std::string& path, EnvMap env);
     static Result<Config> from_yaml(std::string_view yaml_text, EnvMap env);
+    // An empty config (no file, no environment, no flags) whose finish() prints the reference as
+    // JSON on stdout and exits 0: the service's own loading code runs and records every key.
+    static Config for_reference();
 
     // Highest precedence: values from command-line flags.
     void set_override(const std::string& path, std::string value);
@@ -54,7 +74,15 @@ public:
     // Records a validation problem found by the caller (e.g. a cross-field check).
     void add_error(std::string message);
     // All recorded problems plus unknown keys, as one kInvalidInput error; ok when none.
+    // For a for_reference() config: prints reference_json() and exits 0, since every service main
+    // calls finish() where its config loading ends, before it opens storage or a socket.
     Status finish() const;
+
+    // Every key a getter asked for so far, sorted by path.
+    std::vector<ConfigKey> keys_read() const;
+    // keys_read() as a JSON array of {path, type, default, min, max, env} (+ file_key, file_env
+    // for secrets, service_default when set).
+    std::string reference_json() const;
 
     static std::string env_name(const std::string& path);
 
@@ -62,6 +90,7 @@ private:
     Config(const YAML::Node& root, EnvMap env) : root_(root), env_(std::move(env)) {}
 
     std::optional<std::string> scalar(const std::string& path);
+    void record(const ConfigKey& key);
     YAML::Node find(const std::string& path) const;
     void collect_unknown(const YAML::Node& node, const std::string& prefix,
                          std::vector<std::string>& unknown) const;
@@ -72,6 +101,9 @@ private:
     std::set<std::string> known_paths_;     // every path a getter asked for
     std::set<std::string> known_subtrees_;  // get_node() paths: everything below is known
     std::vector<std::string> errors_;
+    std::map<std::string, ConfigKey> keys_;       // path → first getter call for it
+    mutable std::set<std::string> probed_paths_;  // has() paths: recorded by a const query
+    bool reference_mode_ = false;
 };
 
 // The flags every service takes (issue contract): --config, --listen, --data-dir, --help.
@@ -87,6 +119,7 @@ struct ServiceOptions {
     std::string listen;                              // HOST:PORT; empty = from config
     std::string data_dir;                            // empty = from config
     std::map<std::string, std::string> overrides{};  // config path → value, from ServiceFlags
+    bool print_config_reference = false;             // --print-config-reference
 };
 
 struct CommandLine {
@@ -100,6 +133,7 @@ CommandLine parse_command_line(int argc, const char* const* argv, const std::str
 
 // Loads the config named on the command line (or an empty one) and applies --listen/--data-dir as
 // overrides of server.listen / server.data_dir, and the service flags as overrides of their keys.
+// With --print-config-reference: Config::for_reference(), ignoring the file, env and flags.
 Result<Config> load_service_config(const ServiceOptions& options, EnvMap env);
 
 // "host:port" → parts; accepts "[::1]:8080". Port 0 allowed (ephemeral).
