@@ -19,12 +19,18 @@ namespace {
 
 constexpr std::size_t kMaxErrorMessage = 300;
 
-std::string clipped(std::string text) {
-    if (text.size() > kMaxErrorMessage) {
-        text.resize(kMaxErrorMessage);
-        text += "…";
+// At most kMaxErrorMessage bytes of `text`, never ending inside a UTF-8 sequence, then "…".
+std::string clipped(std::string_view text) {
+    if (text.size() <= kMaxErrorMessage) {
+        return std::string(text);
     }
-    return text;
+    std::size_t end = kMaxErrorMessage;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0U) == 0x80U) {
+        --end;
+    }
+    std::string out(text.substr(0, end));
+    out.append("…");
+    return out;
 }
 
 }  // namespace
@@ -38,7 +44,9 @@ Error hf_error(const HttpResponse& response, std::string_view what) {
     if (message.empty()) {
         message = "Hugging Face answered " + std::to_string(response.status);
     }
-    message = clipped(std::string(what) + ": " + message);
+    std::string full(what);
+    full.append(": ").append(message);
+    message = clipped(full);
     if (code_header == "RepoNotFound" || code_header == "RevisionNotFound" ||
         code_header == "EntryNotFound") {
         // HF's 401 for a missing repo is ambiguous with private/gated (reference §2.5).

@@ -1,4 +1,6 @@
 #define BOOST_TEST_MODULE webhook_harbor_fake
+#include <httplib.h>
+
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
@@ -141,6 +143,26 @@ BOOST_AUTO_TEST_CASE(requests_without_valid_basic_credentials_are_401_and_change
     BOOST_TEST(harbor.labels_of("src/app", digest.str()).empty());
     BOOST_TEST(admin.status == 200);
     BOOST_TEST(json::parse(admin.body).at("digest").get<std::string>() == digest.str());
+}
+
+// Harbor (Go's net/http) drains an unread request body before reusing the connection; the fake
+// must too, or a refused POST's body is read as the next request line on a keep-alive connection.
+BOOST_AUTO_TEST_CASE(a_refused_request_body_does_not_poison_the_next_request_on_its_connection) {
+    const auto built = image(2);
+    push("src/app", "v1", built);
+    const int label = harbor.add_label("approved");
+    httplib::Client client("127.0.0.1", harbor.port());
+    client.set_keep_alive(true);
+    const std::string path = "/api/v2.0/projects/src/repositories/app/artifacts/v1";
+    for (int round = 0; round < 3; ++round) {
+        const auto refused =
+            client.Post(path + "/labels", json{{"id", label}}.dump(), "application/json");
+        BOOST_TEST_REQUIRE(static_cast<bool>(refused));
+        BOOST_TEST(refused->status == 401);
+        const auto next = client.Get(path, {{"Authorization", robot()}});
+        BOOST_TEST_REQUIRE(static_cast<bool>(next));
+        BOOST_TEST(next->status == 200);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(copy_lands_manifest_blobs_and_tags_in_the_target_repository) {
