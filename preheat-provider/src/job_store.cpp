@@ -23,6 +23,16 @@ Error contended(const std::string& what) {
 
 std::string JobStore::now_text() const { return common::format_utc(clock_.now()); }
 
+std::vector<common::RetentionRule> JobStore::retention_rules() {
+    return {common::rule_by_field(std::string(kJobs), "finished_at")};
+}
+
+void JobStore::track_finished(const PreheatJob& job) {
+    if (retention_ != nullptr) {
+        (void)retention_->track(kJobs, std::to_string(job.id), clock_.now());  // logged inside
+    }
+}
+
 Result<std::int64_t> JobStore::next_id() {
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         auto current = store_.get(kMeta, kCounter);
@@ -55,6 +65,9 @@ Result<PreheatJob> JobStore::create(PreheatJob job) {
     auto created = store_.create(kJobs, std::to_string(job.id), to_stored(job));
     if (!created) {
         return created.error();
+    }
+    if (!job.finished_at.empty()) {
+        track_finished(job);
     }
     return job;
 }
@@ -114,6 +127,9 @@ Result<JobStore::Modified> JobStore::modify(
         }
         auto written = store_.compare_and_set(kJobs, key, document->version, to_stored(*job));
         if (written) {
+            if (finished) {
+                track_finished(*job);
+            }
             return Modified{std::move(*job), true, finished};
         }
         if (written.error().code != ErrorCode::kConflict) {

@@ -2,9 +2,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "aiops/common/clock.h"
 #include "aiops/common/result.h"
+#include "aiops/common/retention.h"
 #include "aiops/common/storage.h"
 #include "preheat_job.h"
 
@@ -17,7 +19,13 @@ namespace aiops::preheat {
 
 class JobStore {
 public:
-    JobStore(common::Store& store, const common::Clock& clock) : store_(store), clock_(clock) {}
+    // Jobs that reach a final state are tracked in `retention` (null: kept for ever).
+    JobStore(common::Store& store, const common::Clock& clock,
+             common::Retention* retention = nullptr)
+        : store_(store), clock_(clock), retention_(retention) {}
+
+    // How retention reads a stored job: finished at its finished_at (empty while pending).
+    static std::vector<common::RetentionRule> retention_rules();
 
     // Assigns the id and the created/updated times; the stored job.
     common::Result<PreheatJob> create(PreheatJob job);
@@ -42,9 +50,11 @@ public:
 private:
     common::Result<std::int64_t> next_id();
     std::string now_text() const;
+    void track_finished(const PreheatJob& job);
 
     common::Store& store_;
     const common::Clock& clock_;
+    common::Retention* retention_;
 };
 
 }  // namespace aiops::preheat

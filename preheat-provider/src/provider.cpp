@@ -146,7 +146,7 @@ Provider::Provider(ProviderSettings settings, common::Store& store, const common
       store_(store),
       clock_(clock),
       registry_http_(registry_http),
-      jobs_(store, clock),
+      jobs_(store, clock, settings_.retention),
       jobs_created_(
           metrics.counter("preheat_jobs_created_total", "Preheat jobs accepted, by API", {"api"})),
       tasks_finished_(metrics.counter("preheat_jobs_finished_total",

@@ -45,6 +45,7 @@ struct ProviderSettings {
     std::size_t max_tasks = 200'000;  // blobs × nodes of one job
     JobRequestLimits request_limits{};
     common::JsonLimits json_limits{};
+    common::Retention* retention = nullptr;  // finished jobs are tracked here (main owns it)
 };
 
 // preheat.fan_out, preheat.seed_selector (labels), preheat.pools ([{id, selector, platforms}]),

@@ -1,6 +1,7 @@
 // preheat-provider: wiring only (STYLE L2). See preheat-provider/README.md.
 #include "aiops/common/clock.h"
 #include "aiops/common/http_client.h"
+#include "aiops/common/retention.h"
 #include "aiops/common/service.h"
 #include "aiops/common/storage.h"
 #include "aiops/common/url_guard.h"
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     http_settings.ca_file = config.get_string("registry.ca_file", "");
     http_settings.total_timeout = std::chrono::seconds(20);  // Harbor's POST times out at 30 s
     auto settings = preheat::provider_settings_from_config(config);
+    const auto retention_settings = common::retention_settings_from_config(config);
     if (auto valid = config.finish(); !valid) {
         return common::report_startup_error(info.name, valid.error());
     }
@@ -55,11 +57,16 @@ int main(int argc, char** argv) {
     if (!server) {
         return common::report_startup_error(info.name, server.error());
     }
+    common::Retention retention(**store, clock, metrics, retention_settings,
+                                preheat::JobStore::retention_rules());
+    settings.retention = &retention;
     preheat::Provider provider(std::move(settings), **store, clock, **http, metrics);
     provider.add_routes(**server);
     (*server)->add_readiness_check("storage", [&] { return (*store)->ping(); });
     provider.start();
+    retention.start();
     const int exit_code = common::serve_until_signal(**server);
+    retention.stop();
     provider.stop();
     return exit_code;
 }

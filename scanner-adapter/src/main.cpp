@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "aiops/common/clock.h"
+#include "aiops/common/retention.h"
 #include "aiops/common/service.h"
 #include "aiops/common/storage.h"
 #include "aiops/common/url_guard.h"
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
     settings.delegate.url = config.get_string("delegate.url", "");
     settings.delegate.authorization = config.get_secret("delegate.authorization");
     settings.delegate.required = config.get_bool("delegate.required", true);
+    const auto retention_settings = common::retention_settings_from_config(config);
     scanner::ScanApiSettings api_settings;
     api_settings.refresh_after_s =
         static_cast<int>(config.get_int("scan.refresh_after_s", 5, 1, 127));
@@ -63,12 +65,17 @@ int main(int argc, char** argv) {
     if (!server) {
         return common::report_startup_error(info.name, server.error());
     }
+    common::Retention retention(**store, clock, metrics, retention_settings,
+                                scanner::ScanService::retention_rules());
+    settings.retention = &retention;
     scanner::ScanService service(**store, clock, settings);
     scanner::ScanApi api(service, api_settings);
     api.add_routes(**server);
     (*server)->add_readiness_check("storage", [&] { return (*store)->ping(); });
     service.start();
+    retention.start();
     const int exit_code = common::serve_until_signal(**server);
+    retention.stop();
     service.stop();
     return exit_code;
 }

@@ -148,7 +148,20 @@ Status ScanService::save(const ScanRecord& record) {
     if (!stored) {
         return stored.error();
     }
+    const bool finished =
+        record.status == ScanStatus::kDone || record.status == ScanStatus::kFailed;
+    if (finished && settings_.retention != nullptr) {
+        (void)settings_.retention->track(kScans, record.id, clock_.now());  // logged inside
+    }
     return {};
+}
+
+std::vector<common::RetentionRule> ScanService::retention_rules() {
+    return {common::rule_by_field(std::string(kScans), "created_at", [](const json& body) {
+        const auto status = body.value("status", "");
+        return status == status_name(ScanStatus::kDone) ||
+               status == status_name(ScanStatus::kFailed);
+    })};
 }
 
 Result<ScanRecord> ScanService::get(const std::string& id) {

@@ -12,6 +12,7 @@
 #include "aiops/common/clock.h"
 #include "aiops/common/http_client.h"
 #include "aiops/common/result.h"
+#include "aiops/common/retention.h"
 #include "aiops/common/storage.h"
 #include "artifact_scan.h"
 #include "delegate.h"
@@ -52,6 +53,9 @@ struct ScanServiceSettings {
     // Outbound registry calls (connect/total timeouts, TLS); the URL guard comes from main.
     common::HttpClientSettings http;
     DelegateSettings delegate;  // url empty: no delegation
+    // Finished scans are tracked here for erasure after retention.keep_days (main owns it);
+    // null: kept for ever.
+    common::Retention* retention = nullptr;
 };
 
 class ScanService {
@@ -60,6 +64,9 @@ public:
     ~ScanService();
     ScanService(const ScanService&) = delete;
     ScanService& operator=(const ScanService&) = delete;
+
+    // How retention reads a scan: finished (done or failed) at its created_at.
+    static std::vector<common::RetentionRule> retention_rules();
 
     common::Result<std::string> submit(const ScanRequest& request);
     // kNotFound for an unknown id. A queued/running scan past its deadline is reported kFailed.

@@ -5,6 +5,8 @@
 #include <set>
 #include <thread>
 
+#include "aiops/common/metrics.h"
+#include "aiops/common/retention.h"
 #include "fixtures/fake_clock.h"
 #include "fixtures/temp_dir.h"
 
@@ -125,6 +127,30 @@ BOOST_AUTO_TEST_CASE(jobs_survive_a_reopen_and_unknown_ids_are_not_found) {
     BOOST_TEST(again->blobs[0].tasks.size() == 2U);
     BOOST_TEST((missing.error().code == common::ErrorCode::kNotFound));
     BOOST_TEST((refused.error().code == common::ErrorCode::kConflict));
+}
+
+BOOST_AUTO_TEST_CASE(finished_jobs_expire_after_retention_keep_and_pending_ones_stay) {
+    using namespace std::chrono_literals;
+    auto store = open();
+    common::Metrics metrics;
+    common::Retention retention(*store, clock, metrics, {.keep = 24h}, JobStore::retention_rules());
+    JobStore jobs(*store, clock, &retention);
+    const auto pending = jobs.create(sample_job(1)).value();
+    const auto finished = jobs.create(sample_job(1)).value();
+    BOOST_TEST_REQUIRE(jobs.update(finished.id,
+                                   [](PreheatJob& current) -> common::Status {
+                                       current.blobs[0].tasks[0].state = TaskState::kSucceeded;
+                                       return {};
+                                   })
+                           .has_value());
+
+    clock.advance(23h);
+    BOOST_TEST(retention.sweep_once().value().erased == 0U);
+    clock.advance(1h);
+    BOOST_TEST(retention.sweep_once().value().erased == 1U);
+
+    BOOST_TEST((jobs.get(finished.id).error().code == common::ErrorCode::kNotFound));
+    BOOST_TEST(jobs.get(pending.id).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,7 @@
 // following, 302 + Refresh-After polling, strict report types. The artifacts live in a real
 // docker-registry with token auth; the adapter gets the robot's Basic credential, as from Harbor.
 
+#include <algorithm>
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -14,6 +15,8 @@
 #include "aiops/common/http_client.h"
 #include "aiops/common/media_types.h"
 #include "aiops/common/registry_client.h"
+#include "aiops/common/retention.h"
+#include "aiops/common/storage.h"
 #include "fixtures/fake_scanner_adapter.h"
 #include "fixtures/oci_artifact.h"
 #include "fixtures/process.h"
@@ -166,6 +169,20 @@ struct ScannerFixture {
         auto pushed = fixtures::push_artifact(*client, repository, "v1", artifact);
         BOOST_REQUIRE(pushed.has_value());
         return *pushed;
+    }
+
+    // Ids in the scanner's retention index (its SQLite file, opened beside the running service).
+    std::vector<std::string> retention_markers() const {
+        common::SystemClock clock;
+        auto store = common::open_store({.url = "sqlite://" + (dir / "aiops.db").string()}, clock);
+        BOOST_REQUIRE(store.has_value());
+        const auto markers = (*store)->scan(common::kRetentionIndex, "", 1000);
+        BOOST_REQUIRE(markers.has_value());
+        std::vector<std::string> ids;
+        for (const auto& marker : markers->documents) {
+            ids.push_back(marker.id);
+        }
+        return ids;
     }
 
     // Harbor's client: 5 s total timeout, no redirects followed.
@@ -330,6 +347,11 @@ BOOST_AUTO_TEST_CASE(a_modelpack_model_with_a_pickle_payload_is_reported_critica
     const auto rich = json::parse(findings.body);
     BOOST_TEST(rich["licenses"] == json::array({"cc-by-nc-4.0"}));
     BOOST_TEST(rich["files"].size() == 4U);
+    // The finished scan is indexed for retention (erased retention.keep_days later).
+    const auto markers = f.retention_markers();
+    BOOST_TEST(std::any_of(markers.begin(), markers.end(), [&id](const std::string& marker) {
+        return marker.ends_with("|scans|" + id);
+    }));
 }
 
 BOOST_AUTO_TEST_CASE(an_image_with_baked_in_weights_is_scanned_layer_by_layer) {

@@ -8,6 +8,9 @@
 #include <set>
 #include <thread>
 
+#include "aiops/common/clock.h"
+#include "aiops/common/retention.h"
+#include "aiops/common/storage.h"
 #include "fixtures/loopback_http_server.h"
 #include "fixtures/process.h"
 #include "fixtures/redis_server.h"
@@ -21,6 +24,7 @@
 // rules' notify actions land on a loopback receiver that can be made to fail.
 namespace {
 
+namespace common = aiops::common;
 namespace fixtures = aiops::testing;
 using json = nlohmann::json;
 
@@ -139,6 +143,21 @@ BOOST_AUTO_TEST_CASE(duplicate_and_out_of_order_deliveries_run_each_rule_once) {
     BOOST_TEST((tags_of(receiver.deliveries()) == std::multiset<std::string>{"v1", "v2"}));
     const auto done = handler.get("/events?status=done");
     BOOST_TEST(done.at("events").size() == 3U);  // processed, one without a matching rule
+
+    // Every finished event and action step is indexed for retention (retention.keep_days).
+    common::SystemClock clock;
+    auto store =
+        common::open_store({.url = "sqlite://" + (handler.dir() / "aiops.db").string()}, clock);
+    BOOST_TEST_REQUIRE(store.has_value());
+    const auto markers = (*store)->scan(common::kRetentionIndex, "", 1000);
+    BOOST_TEST_REQUIRE(markers.has_value());
+    std::multiset<std::string> tracked;  // of "<time>|<collection>|<id, may hold |>"
+    for (const auto& marker : markers->documents) {
+        const auto first = marker.id.find('|');
+        tracked.insert(marker.id.substr(first + 1, marker.id.find('|', first + 1) - first - 1));
+    }
+    BOOST_TEST(tracked.count("webhook_results") == 3U);
+    BOOST_TEST(tracked.count("webhook_actions") == 2U);
 }
 
 BOOST_AUTO_TEST_CASE(

@@ -167,8 +167,8 @@ Handler::Handler(HandlerSettings settings, common::Store& store, const common::C
       http_(http),
       harbor_({settings_.harbor_url, settings_.harbor_username, settings_.harbor_password}, http),
       devpi_(settings_.devpi, http),
-      promoter_(devpi_, store, clock, settings_.work_dir),
-      gate_(settings_.gate, harbor_, http, store, clock),
+      promoter_(devpi_, store, clock, settings_.work_dir, settings_.retention),
+      gate_(settings_.gate, harbor_, http, store, clock, settings_.retention),
       poller_(
           settings_.poller, devpi_, store, [this](const Event& event) { return accept(event); },
           metrics),
@@ -350,6 +350,7 @@ Status Handler::process(const common::Job& job) {
             if (auto stored = store_.put(kDone, key, record); !stored) {
                 return stored.error();  // retried; the action is idempotent
             }
+            track(kDone, key);
             steps.push_back(record);
             if (!result.status) {
                 all_ok = false;
@@ -379,7 +380,20 @@ Status Handler::process(const common::Job& job) {
     if (auto stored = store_.put(kResults, job.id, summary); !stored) {
         return stored.error();
     }
+    track(kResults, job.id);
     return {};
+}
+
+void Handler::track(std::string_view collection, const std::string& id) {
+    if (settings_.retention != nullptr) {
+        (void)settings_.retention->track(collection, id, clock_.now());  // logged inside
+    }
+}
+
+std::vector<common::RetentionRule> Handler::retention_rules() {
+    return {common::rule_by_field(std::string(kResults), "finished_at"),
+            common::rule_by_field(std::string(kDone), "at"), ModelGate::retention_rule(),
+            Promoter::retention_rule()};
 }
 
 ActionResult Handler::run_action(const Action& action, const Event& event,

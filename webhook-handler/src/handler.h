@@ -16,6 +16,7 @@
 #include "aiops/common/http_server.h"
 #include "aiops/common/json.h"
 #include "aiops/common/metrics.h"
+#include "aiops/common/retention.h"
 #include "aiops/common/storage.h"
 #include "devpi_client.h"
 #include "devpi_poller.h"
@@ -54,6 +55,8 @@ struct HandlerSettings {
     PollerSettings poller{};
     std::filesystem::path work_dir{};  // promotion downloads (default: the system temp dir)
     ModelGateSettings gate{};
+    // Finished events, action steps, verdicts and decisions are tracked here (main owns it).
+    common::Retention* retention = nullptr;
 };
 
 // harbor.auth_header(_next), devpi.hook_token(_next), rules_file, workers, queue.visibility_ms,
@@ -64,6 +67,10 @@ HandlerSettings handler_settings_from_config(common::Config& config);
 
 class Handler {
 public:
+    // How retention reads what the handler stores: finished events (finished_at), action steps
+    // (at), scan-gate verdicts and promotion decisions (decided_at; not "waiting" ones).
+    static std::vector<common::RetentionRule> retention_rules();
+
     Handler(HandlerSettings settings, common::Store& store, const common::Clock& clock,
             common::HttpClient& http, common::Metrics& metrics);
     ~Handler();
@@ -83,6 +90,8 @@ private:
     void worker_loop();
     // Runs every matching rule of one leased event; an error = retry the event later.
     common::Status process(const common::Job& job);
+    // Tells retention that collection/id was just written in its final form.
+    void track(std::string_view collection, const std::string& id);
     ActionResult run_action(const Action& action, const Event& event, const std::string& job_id);
     ActionResult notify(const Action& action, const Event& event);
     ActionResult preheat(const Action& action, const Event& event);

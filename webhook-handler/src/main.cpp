@@ -1,6 +1,7 @@
 // webhook-handler: wiring only (STYLE L2). See webhook-handler/README.md.
 #include "aiops/common/clock.h"
 #include "aiops/common/http_client.h"
+#include "aiops/common/retention.h"
 #include "aiops/common/service.h"
 #include "aiops/common/storage.h"
 #include "aiops/common/url_guard.h"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
         std::chrono::seconds(config.get_int("outbound.timeout_s", 30, 1, 3600));
     auto settings = webhook::handler_settings_from_config(config);
     settings.max_attempts = storage.queue.max_attempts;
+    const auto retention_settings = common::retention_settings_from_config(config);
     if (auto valid = config.finish(); !valid) {
         return common::report_startup_error(info.name, valid.error());
     }
@@ -51,11 +53,16 @@ int main(int argc, char** argv) {
     if (!server) {
         return common::report_startup_error(info.name, server.error());
     }
+    common::Retention retention(**store, clock, metrics, retention_settings,
+                                webhook::Handler::retention_rules());
+    settings.retention = &retention;
     webhook::Handler handler(std::move(settings), **store, clock, **http, metrics);
     handler.add_routes(**server);
     (*server)->add_readiness_check("storage", [&] { return (*store)->ping(); });
     handler.start();
+    retention.start();
     const int exit_code = common::serve_until_signal(**server);
+    retention.stop();
     handler.stop();
     return exit_code;
 }

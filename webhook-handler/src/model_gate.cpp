@@ -74,8 +74,13 @@ ScanVerdict scan_verdict(const json& report) {
 }
 
 ModelGate::ModelGate(ModelGateSettings settings, HarborApi& harbor, common::HttpClient& http,
-                     common::Store& store, const common::Clock& clock)
-    : settings_(std::move(settings)), harbor_(harbor), http_(http), store_(store), clock_(clock) {
+                     common::Store& store, const common::Clock& clock, common::Retention* retention)
+    : settings_(std::move(settings)),
+      harbor_(harbor),
+      http_(http),
+      store_(store),
+      clock_(clock),
+      retention_(retention) {
     if (settings_.registry_url.empty()) {
         settings_.registry_url = harbor_.settings().url;
     }
@@ -84,6 +89,10 @@ ModelGate::ModelGate(ModelGateSettings settings, HarborApi& harbor, common::Http
             url->pop_back();
         }
     }
+}
+
+common::RetentionRule ModelGate::retention_rule() {
+    return common::rule_by_field(std::string(kVerdicts), "decided_at");
 }
 
 Result<std::unique_ptr<common::RegistryClient>> ModelGate::registry() {
@@ -358,10 +367,12 @@ ActionResult ModelGate::scan_gate(const json& params, const Event& event) {
         }
         record["copied_to"] = release_project + "/" + to_repository;
     }
-    if (auto stored =
-            store_.put(kVerdicts, artifact->repository + "@" + artifact->digest.str(), record);
-        !stored) {
+    const std::string verdict_key = artifact->repository + "@" + artifact->digest.str();
+    if (auto stored = store_.put(kVerdicts, verdict_key, record); !stored) {
         return retry_later(stored.error());
+    }
+    if (retention_ != nullptr) {
+        (void)retention_->track(kVerdicts, verdict_key, clock_.now());  // logged inside
     }
     common::log::info("scan gate", {{"repository", artifact->repository},
                                     {"digest", artifact->digest.str()},

@@ -8,6 +8,7 @@
 #include "aiops/common/clock.h"
 #include "aiops/common/http_client.h"
 #include "aiops/common/registry_client.h"
+#include "aiops/common/retention.h"
 #include "aiops/common/storage.h"
 #include "event.h"
 #include "harbor_api.h"
@@ -40,8 +41,13 @@ struct ModelGateSettings {
 
 class ModelGate {
 public:
+    // Verdicts are tracked in `retention` (null: kept for ever).
     ModelGate(ModelGateSettings settings, HarborApi& harbor, common::HttpClient& http,
-              common::Store& store, const common::Clock& clock);
+              common::Store& store, const common::Clock& clock,
+              common::Retention* retention = nullptr);
+
+    // How retention reads a verdict: finished at decided_at.
+    static common::RetentionRule retention_rule();
 
     ActionResult scan_gate(const nlohmann::json& params, const Event& event);
     ActionResult catalog(const nlohmann::json& params, const Event& event);
@@ -70,6 +76,7 @@ private:
     common::HttpClient& http_;
     common::Store& store_;
     const common::Clock& clock_;
+    common::Retention* retention_;
 };
 
 // The verdict of a Harbor-format scan report: the highest severity and the count per severity

@@ -126,8 +126,18 @@ Result<PromoteOptions> promote_options(const json& params) {
 }
 
 Promoter::Promoter(DevpiClient& devpi, common::Store& store, const common::Clock& clock,
-                   std::filesystem::path work_dir)
-    : devpi_(devpi), store_(store), clock_(clock), work_dir_(std::move(work_dir)) {}
+                   std::filesystem::path work_dir, common::Retention* retention)
+    : devpi_(devpi),
+      store_(store),
+      clock_(clock),
+      work_dir_(std::move(work_dir)),
+      retention_(retention) {}
+
+common::RetentionRule Promoter::retention_rule() {
+    return common::rule_by_field(std::string(kCollection), "decided_at", [](const json& body) {
+        return body.value("status", "") != "waiting";
+    });
+}
 
 Status Promoter::record(const std::string& key, json decision) {
     decision["decided_at"] = common::format_utc(clock_.now());
@@ -149,9 +159,13 @@ Status Promoter::record(const std::string& key, json decision) {
             history.erase(history.begin());
         }
         decision["history"] = std::move(history);
+        const bool waiting = decision.value("status", "") == "waiting";
         auto written =
             store_.compare_and_set(kCollection, key, existing ? existing->version : 0, decision);
         if (written) {
+            if (!waiting && retention_ != nullptr) {
+                (void)retention_->track(kCollection, key, clock_.now());  // logged inside
+            }
             return {};
         }
         if (written.error().code != ErrorCode::kConflict &&

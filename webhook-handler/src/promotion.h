@@ -9,6 +9,7 @@
 #include "action.h"
 #include "aiops/common/clock.h"
 #include "aiops/common/result.h"
+#include "aiops/common/retention.h"
 #include "aiops/common/storage.h"
 #include "devpi_client.h"
 #include "event.h"
@@ -42,8 +43,12 @@ common::Result<PromoteOptions> promote_options(const nlohmann::json& params);
 
 class Promoter {
 public:
+    // Decisions other than "waiting" are tracked in `retention` (null: kept for ever).
     Promoter(DevpiClient& devpi, common::Store& store, const common::Clock& clock,
-             std::filesystem::path work_dir);
+             std::filesystem::path work_dir, common::Retention* retention = nullptr);
+
+    // How retention reads a decision: finished at decided_at unless still "waiting".
+    static common::RetentionRule retention_rule();
 
     ActionResult promote(const PromoteOptions& options, const Event& event,
                          const std::string& job_id);
@@ -66,6 +71,7 @@ private:
     common::Store& store_;
     const common::Clock& clock_;
     std::filesystem::path work_dir_;
+    common::Retention* retention_;
 };
 
 }  // namespace aiops::webhook

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 // C2/C3: logic reads time only through this interface, so tests drive it with a fake clock and
 // never sleep. Wall-clock time (not steady_clock) because storage persists timestamps and shares
@@ -22,5 +24,7 @@ struct SystemClock final : Clock {
 
 // RFC 3339 UTC with whole seconds: "2026-11-25T14:38:04Z".
 std::string format_utc(std::chrono::system_clock::time_point time);
+// The inverse of format_utc: exactly "YYYY-MM-DDTHH:MM:SSZ", else nullopt.
+std::optional<std::chrono::system_clock::time_point> parse_utc(std::string_view text);
 
 }  // namespace aiops::common
