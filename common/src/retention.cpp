@@ -163,8 +163,10 @@ Result<bool> Retention::expire(const std::string& collection, const std::string&
     // Only the version read is erased: a document that changed since is judged by its next
     // marker. (No conditional erase in Store: the window is one round trip, and a write racing
     // it only re-creates the document.)
-    if (auto erased = store_.erase(collection, id);
-        !erased && erased.error().code != ErrorCode::kNotFound) {
+    if (auto erased = store_.erase(collection, id); !erased) {
+        if (erased.error().code == ErrorCode::kNotFound) {
+            return false;  // another replica's sweep was first
+        }
         return erased.error();
     }
     erased_.inc({collection});

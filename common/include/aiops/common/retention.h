@@ -62,7 +62,7 @@ RetentionRule rule_by_field(std::string collection, std::string field,
 
 struct SweepResult {
     std::size_t erased = 0;  // documents
-    std::size_t kept = 0;    // markers dropped because their document finished later or is busy
+    std::size_t kept = 0;    // markers dropped without erasing: finished later, busy or gone
     bool more = false;       // stopped at max_erase_per_sweep with expired markers left
 };
 
