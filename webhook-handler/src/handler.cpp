@@ -132,7 +132,15 @@ HandlerSettings handler_settings_from_config(common::Config& config) {
     const auto work_dir = config.get_string("work_dir", "");
     s.work_dir = work_dir.empty() ? std::filesystem::temp_directory_path() / "aiops-webhook"
                                   : std::filesystem::path(work_dir);
+    // The registry Harbor serves, resolved once: harbor.registry_url when set (Harbor behind a
+    // separate registry host name), else harbor.url — what Harbor itself puts in preheat args.url.
     s.gate.registry_url = config.get_string("harbor.registry_url", "");
+    while (!s.gate.registry_url.empty() && s.gate.registry_url.back() == '/') {
+        s.gate.registry_url.pop_back();
+    }
+    if (s.gate.registry_url.empty()) {
+        s.gate.registry_url = s.harbor_url;
+    }
     s.gate.scanner_url = config.get_string("scanner.url", "");
     s.gate.scanner_token = config.get_secret("scanner.token");
     s.gate.scan_timeout = std::chrono::seconds(config.get_int("scanner.timeout_s", 300, 1, 86'400));
@@ -444,10 +452,7 @@ ActionResult Handler::preheat(const Action& action, const Event& event) {
     }
     const auto& resource = event.resources.front();
     const auto reference = resource.digest.empty() ? resource.tag : resource.digest;
-    // The registry Harbor serves: harbor.registry_url when set (Harbor behind a separate
-    // registry host name), else harbor.url — what Harbor itself puts in args.url.
-    const auto& registry =
-        settings_.gate.registry_url.empty() ? settings_.harbor_url : settings_.gate.registry_url;
+    const auto& registry = settings_.gate.registry_url;  // resolved in handler_settings_from_config
     json args{{"type", "image"},
               {"url", registry + "/v2/" + event.project + "/" + event.repository + "/manifests/" +
                           reference},
@@ -515,8 +520,7 @@ Result<ArtifactKind> Handler::artifact_kind(const Event& event) {
         return Error{ErrorCode::kInvalidInput, "rules with artifact: need harbor.url"};
     }
     common::RegistryClientSettings registry;
-    registry.base_url =
-        settings_.gate.registry_url.empty() ? settings_.harbor_url : settings_.gate.registry_url;
+    registry.base_url = settings_.gate.registry_url;
     registry.username = settings_.harbor_username;
     registry.password = settings_.harbor_password;
     auto client = common::RegistryClient::create(http_, registry);
