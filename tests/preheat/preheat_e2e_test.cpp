@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(all_peers_warms_every_node_and_the_registry_serves_about_on
     BOOST_TEST(job.at("state") == "SUCCESS");
     const auto tasks = count_tasks(job);
     BOOST_TEST(tasks.success == blob_digests(artifact).size() * 5);
-    BOOST_TEST(tasks.failure == 0U);
+    BOOST_TEST(tasks.failure == 0U, json(tasks.failures).dump());
     BOOST_TEST(job.at("result").at("job_states")[0].at("results")[0].at("scheduler_cluster_id") ==
                1);
     for (int agent = 0; agent < 5; ++agent) {
