@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """docs/configuration.md against what the service binaries really read.
 
-  check_config_reference.py --doc docs/configuration.md [--write] NAME=BINARY...
+  check_config_reference.py --doc docs/configuration.md [--write] [--configs DIR]... NAME=BINARY...
 
 Each BINARY is run with --print-config-reference: it loads an empty config, runs its own
 config-loading code and prints every key a getter asked for (common/src/config.cpp,
@@ -18,6 +18,11 @@ The doc has one section per service, `## NAME`, holding one table whose header i
 --write regenerates the key/type/default/range/env columns of every table from the binaries and
 keeps the hand-written meaning of each key (a new key takes the meaning the same key has in
 another service's table, else TODO); a missing section is appended. Only the tables change.
+
+--configs DIR (repeatable) also checks every NAME.yaml in those directories (the deploy configs) against
+NAME's keys: unknown keys, and int/bool values of the wrong type or out of range, which the
+service refuses at start. Keys under a subtree the service reads whole (type node: auth.tokens,
+preheat.pools, ...) and the *_file form of secrets are accepted as they are.
 
 Defaults equal to this machine's host name (preheat-agent's agent.node_name) are written
 `<hostname>`, so the doc does not depend on where it is generated.
@@ -213,10 +218,82 @@ def _start(doc, service):
     return doc.tables[service][0] if service in doc.tables else -1
 
 
+def yaml_leaves(node, prefix=""):
+    """(dotted path, value) of every non-mapping value under a YAML mapping."""
+    for key, value in node.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            yield from yaml_leaves(value, path)
+        else:
+            yield path, value
+
+
+def check_value(entry, value):
+    """Why `value` cannot be what the service reads for `entry`, or None."""
+    kind = entry["type"]
+    if isinstance(value, str) and kind in ("int", "bool"):
+        # yaml-cpp converts a quoted scalar as readily as a plain one.
+        if kind == "int" and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+            value = int(value)
+        elif kind == "bool" and value.strip().lower() in ("true", "false", "yes", "no", "on", "off"):
+            return None
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"an int, got {value!r}"
+        low, high = entry.get("min"), entry.get("max")
+        if (low is not None and value < low) or (high is not None and value > high):
+            return f"{low} … {high}, got {value}"
+    elif kind == "bool" and not isinstance(value, bool):
+        return f"true or false, got {value!r}"
+    elif kind in ("string", "secret") and isinstance(value, (dict, list)):
+        return f"a scalar, got {type(value).__name__}"
+    return None
+
+
+def check_config_file(path, reference):
+    """Problems of one service config file against the keys its binary reads (unknown keys,
+    values of the wrong type or out of range): the service refuses to start on either."""
+    import yaml  # python3-yaml: only this mode needs it
+
+    with open(path, encoding="utf-8") as handle:
+        config = yaml.safe_load(handle) or {}
+    if not isinstance(config, dict):
+        return [f"{path}: not a YAML mapping"]
+    by_path = {entry["path"]: entry for entry in reference}
+    file_keys = {entry["file_key"] for entry in reference if entry.get("file_key")}
+    subtrees = [entry["path"] for entry in reference if entry["type"] == "node"]
+    problems = []
+    for key, value in yaml_leaves(config):
+        if any(key == tree or key.startswith(tree + ".") for tree in subtrees) or key in file_keys:
+            continue
+        entry = by_path.get(key)
+        if entry is None:
+            problems.append(f"{path}: unknown key {key}")
+            continue
+        why = check_value(entry, value)
+        if why:
+            problems.append(f"{path}: {key} must be {why}")
+    return problems
+
+
+def check_configs(directories, references):
+    """Every <service>.yaml in `directories` whose service is among `references`."""
+    problems, checked = [], 0
+    for directory in directories:
+        for name in sorted(os.listdir(directory)):
+            service, extension = os.path.splitext(name)
+            if extension == ".yaml" and service in references:
+                checked += 1
+                problems += check_config_file(os.path.join(directory, name), references[service])
+    return problems, checked
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--doc", required=True)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--configs", action="append", default=[], metavar="DIR",
+                        help="also check every <NAME>.yaml in DIR against NAME's keys (repeatable)")
     parser.add_argument("binaries", nargs="+", metavar="NAME=BINARY")
     args = parser.parse_args()
     references = {}
@@ -234,14 +311,20 @@ def main():
             handle.write(text)
         doc = Doc(text)
     problems = check(doc, references, hostname)
-    for problem in problems:
+    config_problems, configs = check_configs(args.configs, references)
+    for problem in problems + config_problems:
         print(problem)
     keys = sum(len(reference) for reference in references.values())
     if problems:
         print(f"{args.doc}: {len(problems)} problem(s); regenerate the generated columns with "
               f"--write and write the missing meanings", file=sys.stderr)
+    if config_problems:
+        print(f"{len(config_problems)} problem(s) in the {configs} config file(s): each service "
+              f"would refuse to start with them", file=sys.stderr)
+    if problems or config_problems:
         return 1
-    print(f"{args.doc}: {len(references)} services, {keys} keys, all documented")
+    print(f"{args.doc}: {len(references)} services, {keys} keys, all documented; "
+          f"{configs} config file(s) use only keys their service reads")
     return 0
 
 
