@@ -160,9 +160,11 @@ Result<bool> Retention::expire(const std::string& collection, const std::string&
     if (!finished || *finished > cutoff) {
         return false;  // in progress again, or finished later (that finish has its own marker)
     }
-    // Only the version read is erased: a document that changed since is judged by its next
-    // marker. (No conditional erase in Store: the window is one round trip, and a write racing
-    // it only re-creates the document.)
+    // Store has no erase-if-version, so a write landing between the get above and this erase
+    // (one round trip) is erased with the record. Only a record finished keep_days ago can be
+    // here, and its writers re-decide idempotently (a promotion re-run finds DevPI's copy and
+    // records already_promoted; a scan gate re-scans), so the race costs a repeat, not data.
+    // A write after the erase re-creates the record.
     if (auto erased = store_.erase(collection, id); !erased) {
         if (erased.error().code == ErrorCode::kNotFound) {
             return false;  // another replica's sweep was first
