@@ -159,14 +159,9 @@ BOOST_AUTO_TEST_CASE(models_are_scanned_labelled_attached_and_copied_only_when_c
         handler.harbor(push_event("models-staging", "evil", evil.manifest_digest, 101))->status ==
         200);
 
-    json done;
-    for (int poll = 0; poll < 600; ++poll) {
-        done = handler.get("/events?status=done");
-        if (done.at("events").size() >= 2U) {
-            break;
-        }
-        std::this_thread::sleep_for(100ms);
-    }
+    const auto done = handler.get_until(
+        "/events?status=done", [](const json& page) { return page.at("events").size() >= 2U; },
+        60s);
     BOOST_TEST_REQUIRE(done.at("events").size() == 2U, done.dump());
     std::map<std::string, json> by_repository;
     for (const auto& event : done.at("events")) {
