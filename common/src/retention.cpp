@@ -165,6 +165,15 @@ Result<bool> Retention::expire(const std::string& collection, const std::string&
     // here, and its writers re-decide idempotently (a promotion re-run finds DevPI's copy and
     // records already_promoted; a scan gate re-scans), so the race costs a repeat, not data.
     // A write after the erase re-creates the record.
+    if (rule->dependents) {
+        for (const auto& dependent : rule->dependents(id, document->body)) {
+            if (auto erased = store_.erase(dependent.collection, dependent.id); erased) {
+                erased_.inc({dependent.collection});
+            } else if (erased.error().code != ErrorCode::kNotFound) {
+                return erased.error();  // the parent and its marker stay: the next sweep retries
+            }
+        }
+    }
     if (auto erased = store_.erase(collection, id); !erased) {
         if (erased.error().code == ErrorCode::kNotFound) {
             return false;  // another replica's sweep was first

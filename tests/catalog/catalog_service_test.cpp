@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -237,6 +238,7 @@ BOOST_AUTO_TEST_CASE(concurrent_puts_on_one_record_lose_no_update) {
         writers.emplace_back([&, thread_idx] {
             for (int idx = 0; idx < 10; ++idx) {
                 httplib::Client client("127.0.0.1", service->port());
+                client.set_read_timeout(30, 0);  // httplib's 5 s default is short under ASan
                 const json body = {{"$addToSet",
                                     {{"container_registry_tags", "t" + std::to_string(thread_idx) +
                                                                      "-" + std::to_string(idx)}}}};
@@ -267,13 +269,16 @@ BOOST_AUTO_TEST_CASE(data_survives_a_clean_restart_and_a_kill_9_during_a_write_b
     std::mutex mutex;
     std::vector<std::string> acked;  // guarded by mutex
     std::atomic<bool> stop{false};
+    std::atomic<bool> writer_done{false};
     std::thread writer([&] {
         for (int idx = 0; !stop.load(); ++idx) {
             httplib::Client client("127.0.0.1", service->port());
+            client.set_read_timeout(30, 0);
             auto result = client.Post(
                 "/container_registry", {{"Authorization", std::string("Bearer ") + kWriterToken}},
                 registry("burst-" + std::to_string(idx), {"burst"}).dump(), "application/json");
             if (!result) {
+                writer_done = true;
                 return;  // the server is gone
             }
             if (result->status == 201) {
@@ -282,15 +287,22 @@ BOOST_AUTO_TEST_CASE(data_survives_a_clean_restart_and_a_kill_9_during_a_write_b
             }
         }
     });
-    while (true) {
-        std::scoped_lock lock(mutex);
-        if (acked.size() >= 30) {
-            break;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    bool enough = false;
+    while (!writer_done.load() && std::chrono::steady_clock::now() < deadline) {
+        {
+            std::scoped_lock lock(mutex);
+            if (acked.size() >= 30) {
+                enough = true;
+                break;
+            }
         }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     service->process().kill9();
     stop = true;
     writer.join();
+    BOOST_TEST_REQUIRE(enough, "fewer than 30 acknowledged writes in 60 s");
     service->start();
 
     for (const auto& id : acked) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "aiops/common/clock.h"
 #include "aiops/common/metrics.h"
@@ -43,7 +44,20 @@ struct Fixture {
                 common::rule_by_field(
                     "jobs", "finished_at",
                     [](const json& body) { return body.value("state", "") == "done"; }),
-                common::rule_by_field("scans", "created_at")});
+                common::rule_by_field("scans", "created_at"), events_rule()});
+    }
+
+    // "events" finish at "finished_at" and name their records in "steps" (ids of "steps").
+    static common::RetentionRule events_rule() {
+        auto rule = common::rule_by_field("events", "finished_at");
+        rule.dependents = [](const std::string& id, const json& body) {
+            std::vector<common::DocumentRef> steps;
+            for (const auto& step : body.at("steps")) {
+                steps.push_back({"steps", id + "|" + step.get<std::string>()});
+            }
+            return steps;
+        };
+        return rule;
     }
 
     // Writes a finished job and tracks it, as a service does.
@@ -103,6 +117,44 @@ BOOST_AUTO_TEST_CASE(a_finished_document_is_erased_once_keep_has_passed_and_not_
     BOOST_TEST(markers() == 0U);
     BOOST_TEST(metrics.render().find("aiops_retention_erased_total{collection=\"jobs\"} 2") !=
                std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(dependents_are_erased_with_their_document_and_need_no_markers) {
+    auto sweeper = retention();
+    for (const char* step : {"e1|a", "e1|b", "e2|a"}) {
+        BOOST_TEST_REQUIRE(store->put("steps", step, {{"status", "ok"}}).has_value());
+    }
+    const auto now = common::format_utc(clock.now());
+    // e1 names a step that was never written (gone already): not an error.
+    BOOST_TEST_REQUIRE(
+        store->put("events", "e1", {{"finished_at", now}, {"steps", {"a", "b", "c"}}}).has_value());
+    BOOST_TEST_REQUIRE(sweeper->track("events", "e1", clock.now()).has_value());
+    clock.advance(kDay);
+    BOOST_TEST_REQUIRE(
+        store
+            ->put("events", "e2",
+                  {{"finished_at", common::format_utc(clock.now())}, {"steps", {"a"}}})
+            .has_value());
+    BOOST_TEST_REQUIRE(sweeper->track("events", "e2", clock.now()).has_value());
+    BOOST_TEST(markers() == 2U);
+
+    clock.advance(6 * kDay);  // e1 expired, e2 (finished a day later) not yet
+    auto swept = sweeper->sweep_once();
+    BOOST_TEST_REQUIRE(swept.has_value());
+    BOOST_TEST(swept->erased == 1U);
+    BOOST_TEST(!exists("events", "e1"));
+    BOOST_TEST(!exists("steps", "e1|a"));
+    BOOST_TEST(!exists("steps", "e1|b"));
+    BOOST_TEST(exists("events", "e2"));
+    BOOST_TEST(exists("steps", "e2|a"));
+    BOOST_TEST(metrics.render().find("aiops_retention_erased_total{collection=\"steps\"} 2") !=
+               std::string::npos);
+
+    clock.advance(kDay);
+    BOOST_TEST(sweeper->sweep_once()->erased == 1U);
+    BOOST_TEST(!exists("steps", "e2|a"));
+    BOOST_TEST(store->scan("steps", "", 10).value().documents.empty());
+    BOOST_TEST(markers() == 0U);
 }
 
 BOOST_AUTO_TEST_CASE(a_document_finished_again_or_back_in_progress_is_kept) {

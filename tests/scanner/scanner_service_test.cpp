@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -347,11 +348,19 @@ BOOST_AUTO_TEST_CASE(a_modelpack_model_with_a_pickle_payload_is_reported_critica
     const auto rich = json::parse(findings.body);
     BOOST_TEST(rich["licenses"] == json::array({"cc-by-nc-4.0"}));
     BOOST_TEST(rich["files"].size() == 4U);
-    // The finished scan is indexed for retention (erased retention.keep_days later).
-    const auto markers = f.retention_markers();
-    BOOST_TEST(std::any_of(markers.begin(), markers.end(), [&id](const std::string& marker) {
-        return marker.ends_with("|scans|" + id);
-    }));
+    // The finished scan is indexed for retention (erased retention.keep_days later); the index
+    // entry is written just after the report is stored, so it may trail the report by a commit.
+    const auto indexed = [&] {
+        const auto markers = f.retention_markers();
+        return std::any_of(markers.begin(), markers.end(), [&id](const std::string& marker) {
+            return marker.ends_with("|scans|" + id);
+        });
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!indexed() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    BOOST_TEST(indexed());
 }
 
 BOOST_AUTO_TEST_CASE(an_image_with_baked_in_weights_is_scanned_layer_by_layer) {

@@ -21,8 +21,8 @@ namespace fixtures = aiops::testing;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-// `slow_url`: a notify receiver that takes its time, run before the promotion of ci/slow (the
-// test stops DevPI while it waits).
+// `slow_url`: a notify receiver that answers only when the test releases it, run before the
+// promotion of ci/slow (the test stops DevPI while it waits).
 std::string rules(const std::string& slow_url) {
     return "rules:\n"
            "  - name: promote-wheels\n"
@@ -69,7 +69,11 @@ struct Stack {
     explicit Stack(const std::string& extra = "") {
         slow.server().Post("/slow", [this](const httplib::Request&, httplib::Response& res) {
             ++slow_calls;
-            std::this_thread::sleep_for(1000ms);
+            // Held until the test says (at most 30 s): it stops DevPI meanwhile.
+            const auto deadline = std::chrono::steady_clock::now() + 30s;
+            while (!release_slow.load() && std::chrono::steady_clock::now() < deadline) {
+                std::this_thread::sleep_for(10ms);
+            }
             res.status = 204;
         });
         slow.start();
@@ -87,6 +91,21 @@ struct Stack {
         devpi.create_index("ci/locked", false, {"ci"});
         handler->start();
     }
+    // The DevPI poller's first pass only records what the index holds (a baseline, no events):
+    // an upload before it finished would never be seen by the poller.
+    void wait_for_poller_baseline() {
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto metrics = handler->client().Get("/metrics");
+            if (metrics && metrics->status == 200 &&
+                metrics->body.find("webhook_devpi_polls_total{outcome=\"ok\"}") !=
+                    std::string::npos) {
+                return;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        BOOST_FAIL("the DevPI poller did not finish a pass in 30 s");
+    }
     int upload(const std::string& index, const std::string& filename, const std::string& bytes,
                const std::string& name, const std::string& version) {
         return devpi.upload(index, "ci", "ci-password", filename, bytes, name, version);
@@ -94,7 +113,7 @@ struct Stack {
     // Waits until `count` decisions are settled (not waiting), returns them by project.
     std::map<std::string, json> decisions(std::size_t count, const std::string& query = "") {
         std::map<std::string, json> by_project;
-        for (int poll = 0; poll < 400; ++poll) {
+        for (int poll = 0; poll < 1200; ++poll) {
             by_project.clear();
             const auto page = handler->get("/promotions?limit=1000" + query);
             for (const auto& decision : page.at("promotions")) {
@@ -111,6 +130,7 @@ struct Stack {
 
     fixtures::LoopbackHttpServer slow;
     std::atomic<int> slow_calls{0};
+    std::atomic<bool> release_slow{false};
     fixtures::DevpiServer devpi;
     std::unique_ptr<fixtures::WebhookProcess> handler;
 };
@@ -180,7 +200,7 @@ BOOST_AUTO_TEST_CASE(hook_poller_and_redeliveries_decide_an_upload_once) {
     Stack stack(
         "  poll:\n    indexes: [ci/staging]\n    interval_ms: 200\n"
         "storage:\n  queue:\n    max_attempts: 20\n");
-    std::this_thread::sleep_for(600ms);  // the poller's baseline of the (empty) index
+    stack.wait_for_poller_baseline();
     BOOST_TEST(stack.upload("ci/staging", wheel_name("once", "1.0.0"), wheel("once", "1.0.0"),
                             "once", "1.0.0") == 200);
     auto decisions = stack.decisions(1);
@@ -215,7 +235,7 @@ BOOST_AUTO_TEST_CASE(hook_poller_and_redeliveries_decide_an_upload_once) {
     // non-volatile release refuses to change a promoted version.
     BOOST_TEST(stack.upload("ci/staging", "once-1.0.0.tar.gz", "sdist bytes", "once", "1.0.0") ==
                200);
-    for (int poll = 0; poll < 200; ++poll) {
+    for (int poll = 0; poll < 600; ++poll) {
         if (stack.decisions(1).at("once 1.0.0").at("history").size() == 2U) {
             break;
         }
@@ -230,11 +250,12 @@ BOOST_AUTO_TEST_CASE(devpi_down_during_promotion_is_retried_until_it_returns) {
     Stack stack("storage:\n  queue:\n    max_attempts: 50\n");
     BOOST_TEST(stack.upload("ci/slow", wheel_name("flaky", "3.0"), wheel("flaky", "3.0"), "flaky",
                             "3.0") == 200);
-    for (int poll = 0; poll < 200 && stack.slow_calls.load() == 0; ++poll) {
+    for (int poll = 0; poll < 1500 && stack.slow_calls.load() == 0; ++poll) {
         std::this_thread::sleep_for(20ms);
     }
     BOOST_TEST_REQUIRE(stack.slow_calls.load() == 1);
     stack.devpi.stop();  // while the rule's first step runs: the promotion finds DevPI down
+    stack.release_slow = true;
     std::this_thread::sleep_for(2500ms);
     stack.devpi.fail_next(3, 502);  // then a proxy in front answers 502 a few times
     stack.devpi.restart();
@@ -276,7 +297,7 @@ BOOST_AUTO_TEST_CASE(push_refusals_are_rule_failures_and_wait_for_all_files) {
         R"({"index":"ci/other","project":"locked","version":"1.0"})", "application/json");
     BOOST_TEST_REQUIRE(retried);
     BOOST_TEST(retried->status == 202, retried->body);
-    for (int poll = 0; poll < 200; ++poll) {
+    for (int poll = 0; poll < 600; ++poll) {
         if (stack.decisions(2).at("locked 1.0").at("status") == "promoted") {
             break;
         }
@@ -290,7 +311,7 @@ BOOST_AUTO_TEST_CASE(push_refusals_are_rule_failures_and_wait_for_all_files) {
     sdist.version = "1.0";
     BOOST_TEST(stack.upload("ci/multi", "multi-1.0.tar.gz", fixtures::make_sdist(sdist), "multi",
                             "1.0") == 200);
-    for (int poll = 0; poll < 200; ++poll) {
+    for (int poll = 0; poll < 600; ++poll) {
         if (stack.decisions(2).at("multi 1.0").at("status") == "promoted") {
             break;
         }
@@ -305,8 +326,9 @@ BOOST_AUTO_TEST_CASE(push_refusals_are_rule_failures_and_wait_for_all_files) {
 BOOST_AUTO_TEST_CASE(kill_9_mid_promotion_promotes_every_version_exactly_once) {
     Stack stack(
         "  poll:\n    indexes: [ci/staging]\n    interval_ms: 300\n"
-        "storage:\n  queue:\n    max_attempts: 50\n");
-    std::this_thread::sleep_for(600ms);  // the poller's baseline of the (empty) index
+        "storage:\n  queue:\n    max_attempts: 50\n"
+        "queue:\n  visibility_ms: 5000\n");  // what the killed handler leased returns in 5 s
+    stack.wait_for_poller_baseline();
     constexpr int kVersions = 20;
     for (int index = 0; index < kVersions; ++index) {
         const auto version = "1.0." + std::to_string(index);

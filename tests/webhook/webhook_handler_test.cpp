@@ -9,13 +9,16 @@
 #include <thread>
 
 #include "aiops/common/clock.h"
+#include "aiops/common/metrics.h"
 #include "aiops/common/retention.h"
 #include "aiops/common/storage.h"
+#include "fixtures/fake_clock.h"
 #include "fixtures/loopback_http_server.h"
 #include "fixtures/process.h"
 #include "fixtures/redis_server.h"
 #include "fixtures/temp_dir.h"
 #include "fixtures/webhook_process.h"
+#include "handler.h"
 
 // The webhook-handler binary end to end: deliveries as Harbor's jobservice makes them
 // (shared/reference/harbor-preheat-webhook-replication.md §3.4: POST with the configured
@@ -33,6 +36,8 @@ constexpr const char* kHarborAuthNext = fixtures::WebhookProcess::kHarborAuthNex
 constexpr const char* kHookToken = fixtures::WebhookProcess::kHookToken;
 constexpr const char* kReaderToken = fixtures::WebhookProcess::kReaderToken;
 constexpr const char* kWriterToken = fixtures::WebhookProcess::kWriterToken;
+// Kill -9 tests: events the killed handler had leased come back after 5 s, not the fixture's 15.
+const std::string kKillLease = "queue:\n  visibility_ms: 5000\n";
 
 // Records notify deliveries; answers 503 while failing.
 class Receiver {
@@ -138,15 +143,19 @@ BOOST_AUTO_TEST_CASE(duplicate_and_out_of_order_deliveries_run_each_rule_once) {
             BOOST_TEST(json::parse(response->body).at("duplicate") == (round > 0));
         }
     }
-    BOOST_TEST(receiver.wait_for(2, std::chrono::seconds(10)));
+    BOOST_TEST(receiver.wait_for(2, std::chrono::seconds(30)));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     BOOST_TEST((tags_of(receiver.deliveries()) == std::multiset<std::string>{"v1", "v2"}));
-    const auto done = handler.get_until(
-        "/events?status=done", [](const json& page) { return page.at("events").size() >= 3U; });
+    // The ack comes after the result and its retention marker: an empty queue means both exist.
+    const auto done = handler.get_until("/events?status=done", [](const json& page) {
+        return page.at("events").size() >= 3U && page.at("ready") == 0 && page.at("leased") == 0 &&
+               page.at("delayed") == 0;
+    });
     BOOST_TEST(done.at("events").size() == 3U);  // processed, one without a matching rule
 
-    // Every finished event and action step is indexed for retention (retention.keep_days).
-    common::SystemClock clock;
+    // Every finished event is indexed for retention (retention.keep_days); its action steps are
+    // not: they go with it. A sweep 40 days on with the handler's own rules erases all of it.
+    fixtures::FakeClock clock;  // 2027-01-15, after anything this run wrote
     auto store =
         common::open_store({.url = "sqlite://" + (handler.dir() / "aiops.db").string()}, clock);
     BOOST_TEST_REQUIRE(store.has_value());
@@ -158,7 +167,23 @@ BOOST_AUTO_TEST_CASE(duplicate_and_out_of_order_deliveries_run_each_rule_once) {
         tracked.insert(marker.id.substr(first + 1, marker.id.find('|', first + 1) - first - 1));
     }
     BOOST_TEST(tracked.count("webhook_results") == 3U);
-    BOOST_TEST(tracked.count("webhook_actions") == 2U);
+    BOOST_TEST(tracked.count("webhook_actions") == 0U);
+    const auto count = [&](std::string_view collection) {
+        const auto page = (*store)->scan(collection, "", 1000);
+        return page ? page->documents.size() : std::size_t{999};
+    };
+    BOOST_TEST(count("webhook_actions") == 2U);  // one notify step each for v1 and v2
+
+    common::Metrics metrics;
+    clock.advance(std::chrono::hours(24 * 40));
+    common::Retention retention(**store, clock, metrics, common::RetentionSettings{},
+                                aiops::webhook::Handler::retention_rules());
+    const auto swept = retention.sweep_once();
+    BOOST_TEST_REQUIRE(swept.has_value());
+    BOOST_TEST(swept->erased == 3U);
+    BOOST_TEST(count("webhook_results") == 0U);
+    BOOST_TEST(count("webhook_actions") == 0U);
+    BOOST_TEST(count(common::kRetentionIndex) == 0U);
 }
 
 BOOST_AUTO_TEST_CASE(
@@ -177,7 +202,7 @@ BOOST_AUTO_TEST_CASE(
         handler.client()
             .Post("/harbor", {{"Authorization", kHarborAuth}}, "{\"type\":", "application/json")
             ->status == 400);
-    BOOST_TEST(receiver.wait_for(1, std::chrono::seconds(10)));
+    BOOST_TEST(receiver.wait_for(1, std::chrono::seconds(30)));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     BOOST_TEST(receiver.deliveries().size() == 1U);
 }
@@ -197,7 +222,7 @@ BOOST_AUTO_TEST_CASE(cloudevents_are_deduplicated_by_their_id) {
         BOOST_TEST(handler.harbor(event, kHarborAuth, "application/cloudevents+json")->status ==
                    200);
     }
-    BOOST_TEST(receiver.wait_for(1, std::chrono::seconds(10)));
+    BOOST_TEST(receiver.wait_for(1, std::chrono::seconds(30)));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     BOOST_TEST(receiver.deliveries().size() == 1U);
     BOOST_TEST(receiver.deliveries()[0].at("occur_at") == 1767225600);
@@ -208,19 +233,13 @@ BOOST_AUTO_TEST_CASE(a_failing_action_is_retried_then_dead_lettered_then_replaye
     Handler handler(receiver.url(), "storage:\n  queue:\n    max_attempts: 3\n");
     receiver.fail(2);  // down for two attempts, then back
     BOOST_TEST(handler.harbor(push("retry", 1))->status == 200);
-    BOOST_TEST(receiver.wait_for(1, std::chrono::seconds(10)));
+    BOOST_TEST(receiver.wait_for(1, std::chrono::seconds(30)));
     BOOST_TEST(receiver.refused() == 2);
 
     receiver.fail(-1);
     BOOST_TEST(handler.harbor(push("dead", 2))->status == 200);
-    json dead;
-    for (int poll = 0; poll < 200; ++poll) {
-        dead = handler.get("/events?status=dead");
-        if (!dead.at("events").empty()) {
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    const auto dead = handler.get_until(
+        "/events?status=dead", [](const json& page) { return !page.at("events").empty(); });
     BOOST_TEST_REQUIRE(dead.at("events").size() == 1U);
     BOOST_TEST(dead.at("events")[0].at("attempts") == 3);
     BOOST_TEST(dead.at("events")[0].at("last_error").get<std::string>().find("503") !=
@@ -238,7 +257,7 @@ BOOST_AUTO_TEST_CASE(a_failing_action_is_retried_then_dead_lettered_then_replaye
                          {{"Authorization", std::string("Bearer ") + kWriterToken}}, "",
                          "text/plain")
                    ->status == 200);
-    BOOST_TEST(receiver.wait_for(2, std::chrono::seconds(10)));
+    BOOST_TEST(receiver.wait_for(2, std::chrono::seconds(30)));
     BOOST_TEST((tags_of(receiver.deliveries()) == std::multiset<std::string>{"retry", "dead"}));
 }
 
@@ -267,7 +286,7 @@ BOOST_AUTO_TEST_CASE(devpi_jenkins_triggers_each_become_an_event) {
                    .Post((std::string("/devpi/devpi-demo/1.0.0?token=") + kHookToken).c_str(),
                          httplib::MultipartFormDataItems{{"Submit", "Build", "", ""}})
                    ->status == 400);  // no index anywhere
-    BOOST_TEST(receiver.wait_for(2, std::chrono::seconds(10)));
+    BOOST_TEST(receiver.wait_for(2, std::chrono::seconds(30)));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const auto deliveries = receiver.deliveries();
     BOOST_TEST_REQUIRE(deliveries.size() == 2U);
@@ -279,8 +298,8 @@ BOOST_AUTO_TEST_CASE(devpi_jenkins_triggers_each_become_an_event) {
 BOOST_AUTO_TEST_CASE(kill_9_loses_no_accepted_event_and_a_burst_loses_none) {
     Receiver receiver;
     receiver.fail(-1);  // nothing can finish: everything accepted stays queued (retrying)
-    auto handler =
-        std::make_unique<Handler>(receiver.url(), "storage:\n  queue:\n    max_attempts: 1000\n");
+    auto handler = std::make_unique<Handler>(
+        receiver.url(), "storage:\n  queue:\n    max_attempts: 1000\n" + kKillLease);
     constexpr int kEvents = 300;
     for (int index = 0; index < kEvents; ++index) {
         BOOST_TEST_REQUIRE(handler->harbor(push("k" + std::to_string(index), index))->status ==
@@ -329,8 +348,8 @@ BOOST_AUTO_TEST_CASE(on_redis_duplicates_run_once_and_kill_9_loses_nothing) {
     fixtures::RedisServer redis(dir / "redis");
     Receiver receiver;
     receiver.fail(-1);
-    Handler handler(receiver.url(),
-                    "storage:\n  url: " + redis.url() + "\n  queue:\n    max_attempts: 1000\n");
+    Handler handler(receiver.url(), "storage:\n  url: " + redis.url() +
+                                        "\n  queue:\n    max_attempts: 1000\n" + kKillLease);
     constexpr int kEvents = 200;
     for (int round = 0; round < 3; ++round) {
         for (int index = 0; index < kEvents; ++index) {

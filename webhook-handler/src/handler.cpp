@@ -358,7 +358,6 @@ Status Handler::process(const common::Job& job) {
             if (auto stored = store_.put(kDone, key, record); !stored) {
                 return stored.error();  // retried; the action is idempotent
             }
-            track(kDone, key);
             steps.push_back(record);
             if (!result.status) {
                 all_ok = false;
@@ -399,9 +398,32 @@ void Handler::track(std::string_view collection, const std::string& id) {
 }
 
 std::vector<common::RetentionRule> Handler::retention_rules() {
-    return {common::rule_by_field(std::string(kResults), "finished_at"),
-            common::rule_by_field(std::string(kDone), "at"), ModelGate::retention_rule(),
-            Promoter::retention_rule()};
+    auto results = common::rule_by_field(std::string(kResults), "finished_at");
+    // A step record (job|rule|index) only lets a retried event skip finished steps; the result
+    // lists every step written, so the steps go with it (one marker per event, not per step).
+    results.dependents = [](const std::string& id, const json& summary) {
+        std::vector<common::DocumentRef> steps;
+        const auto rules = summary.find("rules");
+        if (rules == summary.end() || !rules->is_array()) {
+            return steps;
+        }
+        for (const auto& rule : *rules) {
+            const auto name = rule.find("rule");
+            const auto recorded = rule.find("steps");
+            if (name == rule.end() || !name->is_string() || recorded == rule.end() ||
+                !recorded->is_array()) {
+                continue;
+            }
+            for (std::size_t index = 0; index < recorded->size(); ++index) {
+                steps.push_back({std::string(kDone), id + "|" + name->get<std::string>() + "|" +
+                                                         std::to_string(index)});
+            }
+        }
+        return steps;
+    };
+    // kDone: markers that handlers before 2026-12 wrote per step still expire.
+    return {std::move(results), common::rule_by_field(std::string(kDone), "at"),
+            ModelGate::retention_rule(), Promoter::retention_rule()};
 }
 
 ActionResult Handler::run_action(const Action& action, const Event& event,

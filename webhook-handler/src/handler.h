@@ -67,8 +67,9 @@ HandlerSettings handler_settings_from_config(common::Config& config);
 
 class Handler {
 public:
-    // How retention reads what the handler stores: finished events (finished_at), action steps
-    // (at), scan-gate verdicts and promotion decisions (decided_at; not "waiting" ones).
+    // How retention reads what the handler stores: finished events (finished_at; their action
+    // step records go with them), scan-gate verdicts and promotion decisions (decided_at; not
+    // "waiting" ones), and action steps indexed on their own by earlier versions (at).
     static std::vector<common::RetentionRule> retention_rules();
 
     Handler(HandlerSettings settings, common::Store& store, const common::Clock& clock,

@@ -248,6 +248,8 @@ ActionResult Promoter::promote(const PromoteOptions& options, const Event& event
     }
     const auto& index = event.project;
     const auto key = decision_key(event, options.target);
+    std::scoped_lock decision_lock(
+        decision_locks_[std::hash<std::string>{}(key) % decision_locks_.size()]);
     auto files = devpi_.version_files(index, event.repository, event.version);
     if (!files) {
         // The upload trigger fires before devpi commits the upload (devpi-api.md §8b): a version

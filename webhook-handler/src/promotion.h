@@ -1,6 +1,8 @@
 #pragma once
 
+#include <array>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -72,6 +74,11 @@ private:
     const common::Clock& clock_;
     std::filesystem::path work_dir_;
     common::Retention* retention_;
+    // One decision at a time per version and target in this process (striped by the decision
+    // key's hash): the upload hook's event and the poller's for the same files arrive about a
+    // second apart, and deciding both at once would push twice. Replicas can still overlap; the
+    // second push then meets DevPI's 409 and records already_promoted.
+    std::array<std::mutex, 32> decision_locks_{};
 };
 
 }  // namespace aiops::webhook

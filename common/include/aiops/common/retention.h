@@ -29,7 +29,9 @@
 // reads only what expired plus one page. Before erasing, it re-reads the document and asks the
 // collection's rule when the document finished *now*: a document finished again later (a
 // re-decided promotion, a re-run job) or back in progress is kept and only the stale marker goes
-// (the later finish wrote its own). Markers of erased or missing documents are dropped.
+// (the later finish wrote its own). Markers of erased or missing documents are dropped. A rule
+// may name dependents: documents erased with the one it expires, so only the parent needs a
+// marker.
 //
 // A crash between the write that finished a document and track() leaves that one document
 // untracked (kept for ever, never lost); track() failures are logged and counted, not fatal.
@@ -47,12 +49,22 @@ struct RetentionSettings {
 // retention.keep_days (30; 0 = off), retention.interval_s (3600), retention.max_erase_per_sweep.
 RetentionSettings retention_settings_from_config(Config& config);
 
+struct DocumentRef {
+    std::string collection;
+    std::string id;
+};
+
 struct RetentionRule {
     std::string collection;
     // When the document finished, read from its body; nullopt while it is still in progress
     // (such documents are never erased).
     std::function<std::optional<std::chrono::system_clock::time_point>(const nlohmann::json&)>
         finished_at;
+    // Optional: documents that live and die with this one (a webhook event's per-step records),
+    // read from its id and body. They are erased first, so a crash between leaves the parent
+    // and its marker and the next sweep finishes the job; they need no markers of their own.
+    std::function<std::vector<DocumentRef>(const std::string& id, const nlohmann::json& body)>
+        dependents{};
 };
 
 // A finished_at reader for a field holding RFC 3339 UTC text (format_utc) or epoch seconds; with
@@ -61,7 +73,7 @@ RetentionRule rule_by_field(std::string collection, std::string field,
                             std::function<bool(const nlohmann::json&)> settled = {});
 
 struct SweepResult {
-    std::size_t erased = 0;  // documents
+    std::size_t erased = 0;  // documents markers named (their dependents are not counted)
     std::size_t kept = 0;    // markers dropped without erasing: finished later, busy or gone
     bool more = false;       // stopped at max_erase_per_sweep with expired markers left
 };
