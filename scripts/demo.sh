@@ -391,7 +391,9 @@ curl -sS -f "${AUTH[@]}" -H 'Content-Type: application/json' \
 json "$WORK/catalog.json" 'json.dumps(d, indent=2)' | sed 's/^/    /' | head -40
 [ "$(json "$WORK/catalog.json" "[m['digest'] for m in d]")" = "[\"$CLEAN_DIGEST\"]" ] ||
     fail "the catalog should list exactly the clean revision"
-pass "catalogued: exactly rev2, scan_status clean"
+[ "$(json "$WORK/catalog.json" "d[0]['repository']")" = "models/tiny-llm" ] ||
+    fail "the catalog should name the release copy models/tiny-llm, not staging"
+pass "catalogued: exactly rev2 at models/tiny-llm (the release copy), scan_status clean"
 
 step "Preheat: both GPU nodes get the model directory"
 ready_dirs() {  # ready_dirs <agent>: model dirs completed on that agent
@@ -403,6 +405,10 @@ for agent in a b; do
     ready=$(ready_dirs "$agent" | head -1)
     dir=$(dirname "$ready")
     [ "$(cat "$ready")" = "$CLEAN_DIGEST" ] || fail "gpu-node-$agent holds $(cat "$ready"), not rev2"
+    case "$dir" in
+    "$WORK/agent-$agent/models/models/tiny-llm/"*) ;;
+    *) fail "gpu-node-$agent laid the model out at ${dir#"$WORK"/}, not under the release name models/tiny-llm" ;;
+    esac
     [ ! -e "$dir/pytorch_model.bin" ] || fail "gpu-node-$agent has a pickle"
     [ -s "$dir/model.safetensors" ] || fail "gpu-node-$agent lacks model.safetensors"
     pass "gpu-node-$agent: ${dir#"$WORK"/} ($(cd "$dir" && echo *))"

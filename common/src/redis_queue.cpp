@@ -120,6 +120,15 @@ Status RedisStore::requeue_dead_job(std::string_view queue, std::string_view job
     return {};
 }
 
+Status RedisStore::discard_dead_job(std::string_view queue, std::string_view job_id) {
+    auto reply = client_.eval(discard_dead_, queue_keys(queue, {"dead"}),
+                              {job_prefix(), std::string(job_id)});
+    if (!reply) {
+        return reply.error();
+    }
+    return {};
+}
+
 Result<QueueStats> RedisStore::stats(std::string_view queue) {
     auto reply = client_.eval(stats_, queue_keys(queue, {"ready", "leased", "dead"}), {now_ms()});
     if (!reply) {

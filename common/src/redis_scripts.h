@@ -148,6 +148,15 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
 return 1
 )lua";
 
+// KEYS: dead. ARGV: job prefix, id.
+constexpr const char* kDiscardDead = R"lua(
+if redis.call('ZREM', KEYS[1], ARGV[2]) == 0 then
+  return redis.error_reply('NOTFOUND dead job not found')
+end
+redis.call('DEL', ARGV[1] .. ARGV[2])
+return 1
+)lua";
+
 // KEYS: ready, leased, dead. ARGV: now. Returns {ready, delayed, leased, dead}.
 constexpr const char* kStats = R"lua(
 local now = ARGV[1]

@@ -45,6 +45,7 @@ protected:
                       std::chrono::milliseconds delay) override;
     Result<std::vector<Job>> list_dead(std::string_view queue, std::size_t limit) override;
     Status requeue_dead_job(std::string_view queue, std::string_view job_id) override;
+    Status discard_dead_job(std::string_view queue, std::string_view job_id) override;
     Result<QueueStats> stats(std::string_view queue) override;
 
 private:
@@ -66,6 +67,7 @@ private:
     const RedisScript finish_{redis_scripts::kFinish};
     const RedisScript list_dead_{redis_scripts::kListDead};
     const RedisScript requeue_dead_{redis_scripts::kRequeueDead};
+    const RedisScript discard_dead_{redis_scripts::kDiscardDead};
     const RedisScript stats_{redis_scripts::kStats};
 };
 

@@ -226,6 +226,23 @@ Status SqliteStore::requeue_dead_job(std::string_view queue, std::string_view jo
     return {};
 }
 
+Status SqliteStore::discard_dead_job(std::string_view queue, std::string_view job_id) {
+    const auto id = parse_job_id(job_id);
+    if (!id) {
+        return Error{ErrorCode::kNotFound, "dead job not found"};
+    }
+    std::scoped_lock lock(mutex_);
+    auto changed =
+        db_.run("DELETE FROM jobs WHERE id = ? AND queue = ? AND state = ?", {*id, queue, kDead});
+    if (!changed) {
+        return changed.error();
+    }
+    if (*changed == 0) {
+        return Error{ErrorCode::kNotFound, "dead job not found"};
+    }
+    return {};
+}
+
 Result<QueueStats> SqliteStore::stats(std::string_view queue) {
     std::scoped_lock lock(mutex_);
     const std::int64_t now = now_ms();

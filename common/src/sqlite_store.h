@@ -49,6 +49,7 @@ protected:
                       std::chrono::milliseconds delay) override;
     Result<std::vector<Job>> list_dead(std::string_view queue, std::size_t limit) override;
     Status requeue_dead_job(std::string_view queue, std::string_view job_id) override;
+    Status discard_dead_job(std::string_view queue, std::string_view job_id) override;
     Result<QueueStats> stats(std::string_view queue) override;
 
 public:

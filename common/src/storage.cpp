@@ -280,6 +280,16 @@ Status Store::requeue_dead(std::string_view queue, std::string_view job_id) {
     return requeue_dead_job(queue, job_id);
 }
 
+Status Store::discard_dead(std::string_view queue, std::string_view job_id) {
+    if (auto ok = check_name("queue", queue); !ok) {
+        return ok;
+    }
+    if (auto ok = check_id("job id", job_id); !ok) {
+        return ok;
+    }
+    return discard_dead_job(queue, job_id);
+}
+
 Result<QueueStats> Store::queue_stats(std::string_view queue) {
     if (auto ok = check_name("queue", queue); !ok) {
         return ok.error();

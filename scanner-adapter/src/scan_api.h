@@ -2,6 +2,7 @@
 
 #include "aiops/common/http_server.h"
 #include "aiops/common/json.h"
+#include "aiops/common/media_types.h"
 #include "scan_service.h"
 
 // Harbor's Pluggable Scanner API v1.2 (compatible with v1.0/v1.1 callers),
@@ -15,21 +16,15 @@
 //   GET  /api/v1/scan/{id}/mlbom          CycloneDX 1.6 ML-BOM
 namespace aiops::scanner {
 
-inline constexpr const char* kMetadataMime =
-    "application/vnd.scanner.adapter.metadata+json; version=1.0";
-inline constexpr const char* kErrorMime = "application/vnd.scanner.adapter.error+json; version=1.0";
-inline constexpr const char* kScanRequestMime =
-    "application/vnd.scanner.adapter.scan.request+json; version=1.0";
-inline constexpr const char* kScanResponseMime =
-    "application/vnd.scanner.adapter.scan.response+json; version=1.0";
-inline constexpr const char* kHarborReportMime =
-    "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0";
-inline constexpr const char* kGenericReportMime =
-    "application/vnd.security.vulnerability.report; version=1.1";
-inline constexpr const char* kSbomReportMime =
-    "application/vnd.security.sbom.report+json; version=1.0";
-inline constexpr const char* kSpdxMime = "application/spdx+json";
-inline constexpr const char* kCycloneDxMime = "application/vnd.cyclonedx+json";
+using common::scanner_api::kCycloneDxMime;
+using common::scanner_api::kErrorMime;
+using common::scanner_api::kGenericReportMime;
+using common::scanner_api::kHarborReportMime;
+using common::scanner_api::kMetadataMime;
+using common::scanner_api::kSbomReportMime;
+using common::scanner_api::kScanRequestMime;
+using common::scanner_api::kScanResponseMime;
+using common::scanner_api::kSpdxMime;
 
 struct ScanApiSettings {
     int refresh_after_s = 5;  // 1..127 (Harbor parses it as int8)

@@ -42,6 +42,7 @@ BOOST_AUTO_TEST_CASE(rejects_invalid_queue_inputs) {
     BOOST_TEST(store->retry(unleased, "e", -1ms).error().code == ErrorCode::kInvalidInput);
     BOOST_TEST(store->dead_letters("q", 0).error().code == ErrorCode::kInvalidInput);
     BOOST_TEST(store->requeue_dead("q", "").error().code == ErrorCode::kInvalidInput);
+    BOOST_TEST(store->discard_dead("q", "").error().code == ErrorCode::kInvalidInput);
     BOOST_TEST(store->queue_stats("").error().code == ErrorCode::kInvalidInput);
 }
 
@@ -222,6 +223,35 @@ BOOST_AUTO_TEST_CASE(requeue_makes_a_dead_letter_available_with_attempts_reset) 
     BOOST_TEST(job.id == queued->job_id);
     BOOST_TEST(job.attempt == 1);
     BOOST_TEST(store->requeue_dead("q", "999999").error().code == ErrorCode::kNotFound);
+}
+
+BOOST_AUTO_TEST_CASE(discard_deletes_only_a_dead_letter_and_its_key_still_deduplicates) {
+    auto queued = store->enqueue("q", "k", {{"n", 1}});
+    BOOST_REQUIRE(queued.has_value());
+    BOOST_TEST(store->discard_dead("q", queued->job_id).error().code == ErrorCode::kNotFound);
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+        BOOST_TEST(store->retry(lease_one(*store), "boom", 0ms).has_value());
+    }
+    BOOST_TEST(store->queue_stats("q")->dead == 1);
+    auto other = store->enqueue("q", "other", {{"n", 2}});
+    BOOST_REQUIRE(other.has_value());
+    BOOST_TEST(store->discard_dead("other-queue", queued->job_id).error().code ==
+               ErrorCode::kNotFound);
+
+    BOOST_TEST(store->discard_dead("q", queued->job_id).has_value());
+    BOOST_TEST(store->dead_letters("q", 10)->empty());
+    BOOST_TEST(store->queue_stats("q")->dead == 0);
+    BOOST_TEST(store->discard_dead("q", queued->job_id).error().code == ErrorCode::kNotFound);
+    BOOST_TEST(store->requeue_dead("q", queued->job_id).error().code == ErrorCode::kNotFound);
+    BOOST_TEST(store->discard_dead("q", "999999").error().code == ErrorCode::kNotFound);
+    // Within the dedup window the same key is still a duplicate, as after an ack.
+    const auto again = store->enqueue("q", "k", {{"n", 1}});
+    BOOST_REQUIRE(again.has_value());
+    BOOST_TEST(!again->created);
+    // The other job is untouched.
+    const Job left = lease_one(*store);
+    BOOST_TEST(left.id == other->job_id);
+    BOOST_TEST(nothing_to_lease(*store));
 }
 
 BOOST_AUTO_TEST_CASE(queues_are_independent) {

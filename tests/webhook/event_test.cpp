@@ -159,6 +159,48 @@ rules:
     }
 }
 
+BOOST_AUTO_TEST_CASE(catalog_and_preheat_after_a_releasing_scan_gate_act_on_the_released_copy) {
+    auto rules = parse_rules_text(R"(
+rules:
+  - name: gated
+    when: {project: staging}
+    do:
+      - {action: scan_gate, release_project: models, release_repository: llm/llama}
+      - {action: notify, url: "http://127.0.0.1:1/hook"}
+      - {action: catalog, registry_id: h}
+      - {action: preheat, pools: [1]}
+  - name: own-place
+    when: {project: staging}
+    do:
+      - {action: scan_gate, release_project: models}
+      - {action: catalog, registry_id: h, project: elsewhere}
+  - name: no-release
+    when: {project: staging}
+    do: [{action: scan_gate}, {action: catalog, registry_id: h}]
+  - name: catalog-first
+    when: {project: staging}
+    do: [{action: catalog, registry_id: h}, {action: scan_gate, release_project: models}]
+)");
+    BOOST_TEST_REQUIRE(rules.has_value(), (rules ? "" : rules.error().message));
+    const auto& gated = (*rules)[0].actions[2].params;
+    BOOST_TEST(gated.at("project") == "models");
+    BOOST_TEST(gated.at("repository") == "llm/llama");
+    BOOST_TEST((*rules)[0].actions[3].params.at("project") == "models");
+    BOOST_TEST(!(*rules)[0].actions[1].params.contains("project"));  // notify: untouched
+    const auto& own = (*rules)[1].actions[1].params;
+    BOOST_TEST(own.at("project") == "elsewhere");
+    BOOST_TEST(!own.contains("repository"));
+    BOOST_TEST(!(*rules)[2].actions[1].params.contains("project"));
+    BOOST_TEST(!(*rules)[3].actions[0].params.contains("project"));
+    for (const std::string bad : {
+             "rules: [{name: a, do: [{action: catalog, registry_id: h, project: 3}]}]",
+             "rules: [{name: a, do: [{action: catalog, registry_id: h, repository: ''}]}]",
+             "rules: [{name: a, do: [{action: preheat, project: [x]}]}]",
+         }) {
+        BOOST_TEST(!parse_rules_text(bad).has_value(), bad);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(globs_match_by_path_segment_and_omitted_ones_match_nested_repositories) {
     BOOST_TEST(glob_match("**", "tiny"));
     BOOST_TEST(glob_match("**", "meta-llama/Llama-3.2-1B"));

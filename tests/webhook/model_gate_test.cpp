@@ -210,20 +210,23 @@ BOOST_AUTO_TEST_CASE(models_are_scanned_labelled_attached_and_copied_only_when_c
                                                    "application/vnd.cyclonedx+json"}));
     }
 
-    // The catalog has the clean model with its ModelPack fields; the blocked one's rule stopped.
+    // The catalog has the clean model with its ModelPack fields, under the release copy the
+    // gate made (where consumers pull), not staging; the blocked one's rule stopped.
     httplib::Client catalog_client("127.0.0.1", catalog_port);
     const httplib::Headers auth{{"Authorization", std::string("Bearer ") + kServiceToken}};
-    auto query =
-        catalog_client.Post("/models/query", auth,
-                            json{{"repository", "models-staging/tiny"}}.dump(), "application/json");
-    BOOST_TEST_REQUIRE(query);
-    BOOST_TEST_REQUIRE(query->status == 200, query->body);
-    const auto found = json::parse(query->body);
-    BOOST_TEST(found.dump().find("\"param_size\":\"8b\"") != std::string::npos, found.dump());
-    BOOST_TEST(found.dump().find("\"scan_status\":\"clean\"") != std::string::npos);
-    auto none =
-        catalog_client.Post("/models/query", auth,
-                            json{{"repository", "models-staging/evil"}}.dump(), "application/json");
-    BOOST_TEST_REQUIRE(none);
-    BOOST_TEST(none->body.find("models-staging/evil") == std::string::npos, none->body);
+    const auto catalogued = [&](const std::string& repository) {
+        auto query = catalog_client.Post(
+            "/models/query", auth, json{{"repository", repository}}.dump(), "application/json");
+        BOOST_TEST_REQUIRE(query);
+        BOOST_TEST_REQUIRE(query->status == 200, query->body);
+        return json::parse(query->body);
+    };
+    const auto found = catalogued("models/tiny");
+    BOOST_TEST_REQUIRE(found.size() == 1U, found.dump());
+    BOOST_TEST(found[0].at("digest") == clean.manifest_digest.str());
+    BOOST_TEST(found[0].at("param_size") == "8b", found.dump());
+    BOOST_TEST(found[0].at("scan_status") == "clean");
+    BOOST_TEST(catalogued("models-staging/tiny").empty());
+    BOOST_TEST(catalogued("models/evil").empty());
+    BOOST_TEST(catalogued("models-staging/evil").empty());
 }

@@ -228,7 +228,7 @@ BOOST_AUTO_TEST_CASE(cloudevents_are_deduplicated_by_their_id) {
     BOOST_TEST(receiver.deliveries()[0].at("occur_at") == 1767225600);
 }
 
-BOOST_AUTO_TEST_CASE(a_failing_action_is_retried_then_dead_lettered_then_replayed) {
+BOOST_AUTO_TEST_CASE(a_failing_action_is_retried_then_dead_lettered_then_replayed_or_discarded) {
     Receiver receiver;
     Handler handler(receiver.url(), "storage:\n  queue:\n    max_attempts: 3\n");
     receiver.fail(2);  // down for two attempts, then back
@@ -259,6 +259,33 @@ BOOST_AUTO_TEST_CASE(a_failing_action_is_retried_then_dead_lettered_then_replaye
                    ->status == 200);
     BOOST_TEST(receiver.wait_for(2, std::chrono::seconds(30)));
     BOOST_TEST((tags_of(receiver.deliveries()) == std::multiset<std::string>{"retry", "dead"}));
+
+    // A dead letter the operator gives up on is discarded: gone from the list and the count,
+    // never delivered, and Harbor's redelivery of it is still a duplicate.
+    receiver.fail(-1);
+    BOOST_TEST(handler.harbor(push("gone", 3))->status == 200);
+    const auto gone = handler.get_until(
+        "/events?status=dead", [](const json& page) { return !page.at("events").empty(); });
+    BOOST_TEST_REQUIRE(gone.at("events").size() == 1U);
+    const auto gone_id = gone.at("events")[0].at("id").get<std::string>();
+    const auto discard = [&](const char* token) {
+        return handler.client().Delete(("/deadletters/" + gone_id).c_str(),
+                                       {{"Authorization", std::string("Bearer ") + token}});
+    };
+    BOOST_TEST(discard(kReaderToken)->status == 403);
+    const auto discarded = discard(kWriterToken);
+    BOOST_TEST_REQUIRE(discarded);
+    BOOST_TEST(discarded->status == 200, discarded->body);
+    const auto after = handler.get("/events?status=dead");
+    BOOST_TEST(after.at("events").empty());
+    BOOST_TEST(after.at("dead") == 0);
+    const auto again = discard(kWriterToken);
+    BOOST_TEST(again->status == 404);
+    BOOST_TEST(json::parse(again->body).at("error").at("code") == "not_found");
+    BOOST_TEST(json::parse(handler.harbor(push("gone", 3))->body).at("duplicate") == true);
+    receiver.fail(0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    BOOST_TEST(receiver.deliveries().size() == 2U);  // "gone" never delivered
 }
 
 // devpi never redelivers a trigger and fires one per uploaded file: each is an event (a

@@ -475,9 +475,11 @@ ActionResult Handler::preheat(const Action& action, const Event& event) {
     const auto& resource = event.resources.front();
     const auto reference = resource.digest.empty() ? resource.tag : resource.digest;
     const auto& registry = settings_.gate.registry_url;  // resolved in handler_settings_from_config
+    // The event's artifact, or its released copy (rules.cpp: after a releasing scan_gate).
+    const auto repository = action.params.value("project", event.project) + "/" +
+                            action.params.value("repository", event.repository);
     json args{{"type", "image"},
-              {"url", registry + "/v2/" + event.project + "/" + event.repository + "/manifests/" +
-                          reference},
+              {"url", registry + "/v2/" + repository + "/manifests/" + reference},
               {"scope", action.params.value("scope", "all_peers")}};
     if (!settings_.harbor_username.empty()) {
         args["headers"] = {
@@ -708,8 +710,23 @@ void Handler::add_routes(common::Server& server) {
                 common::write_error(res, replayed.error());
                 return;
             }
+            common::log::info("dead letter replayed",
+                              {{"event", ctx.captures[0]}, {"by", ctx.principal.name}});
             wake();
             common::write_json(res, 200, {{"replayed", ctx.captures[0]}});
+        });
+    // An operator gives up on a dead letter (the rule's target is gone for good): without this
+    // it stays in the queue's dead count, and in any alert on it, until replayed.
+    server.route(
+        Method::kDelete, "/deadletters/([^/]+)", Access::writer(),
+        [this](const httplib::Request&, httplib::Response& res, const common::RequestContext& ctx) {
+            if (auto discarded = store_.discard_dead(kQueue, ctx.captures[0]); !discarded) {
+                common::write_error(res, discarded.error());
+                return;
+            }
+            common::log::warn("dead letter discarded; its event will not be processed",
+                              {{"event", ctx.captures[0]}, {"by", ctx.principal.name}});
+            common::write_json(res, 200, {{"discarded", ctx.captures[0]}});
         });
 }
 

@@ -22,12 +22,11 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::string_view kVerdicts = "scan_gates";
-constexpr const char* kHarborReportMime =
-    "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0";
-constexpr const char* kScanRequestMime =
-    "application/vnd.scanner.adapter.scan.request+json; version=1.0";
+using common::scanner_api::kHarborReportMime;
+using common::scanner_api::kHarborReportType;
+using common::scanner_api::kScanRequestMime;
 constexpr const char* kReportArtifactType = "application/vnd.aiops.scan.report.v1+json";
-constexpr const char* kMlBomArtifactType = "application/vnd.cyclonedx+json";
+constexpr const char* kMlBomArtifactType = common::scanner_api::kCycloneDxMime;
 constexpr const char* kProducer = "io.aiops.producer";
 constexpr std::size_t kMaxReportBytes = 16U << 20;
 
@@ -319,8 +318,7 @@ ActionResult ModelGate::scan_gate(const json& params, const Event& event) {
         return from_error(client.error(), "scan_gate");
     }
     auto report_ref =
-        attach(**client, *artifact, kReportArtifactType,
-               "application/vnd.scanner.adapter.vuln.report.harbor+json", report->dump());
+        attach(**client, *artifact, kReportArtifactType, kHarborReportType, report->dump());
     auto mlbom_ref =
         report_ref ? attach(**client, *artifact, kMlBomArtifactType, kMlBomArtifactType, *mlbom)
                    : Result<std::string>(report_ref.error());
@@ -399,7 +397,9 @@ ActionResult ModelGate::catalog(const json& params, const Event& event) {
     if (event.source != Source::kHarbor || event.resources.empty()) {
         return final_failure("catalog needs a Harbor artifact event");
     }
-    const auto repository = event.project + "/" + event.repository;
+    // Where consumers pull it (rules.cpp defaults these to a preceding scan_gate's release copy).
+    const auto repository =
+        params.value("project", event.project) + "/" + params.value("repository", event.repository);
     common::HttpRequest request;
     request.headers.emplace("Authorization", "Bearer " + settings_.catalog_token);
     request.retry = false;

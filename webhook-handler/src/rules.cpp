@@ -21,6 +21,28 @@ const std::set<std::string> kActions{"notify",       "preheat", "harbor_scan", "
 
 Error invalid(const std::string& what) { return Error{ErrorCode::kInvalidInput, what}; }
 
+// Catalog and preheat steps after a scan_gate that copies to release_project act on the released
+// copy — where consumers pull, where GPU nodes' model dirs are named after, and what a later
+// DELETE_ARTIFACT names — not the staging one, unless the step names its own project/repository.
+void act_on_released_copy(const std::vector<Action>& earlier, json& step) {
+    for (auto gate = earlier.rbegin(); gate != earlier.rend(); ++gate) {
+        if (gate->type != "scan_gate") {
+            continue;
+        }
+        const auto project = gate->params.find("release_project");
+        if (project == gate->params.end() || !project->is_string() || step.contains("project") ||
+            step.contains("repository")) {
+            return;
+        }
+        step["project"] = *project;
+        const auto repository = gate->params.find("release_repository");
+        if (repository != gate->params.end() && repository->is_string()) {
+            step["repository"] = *repository;
+        }
+        return;
+    }
+}
+
 std::string unknown_key(std::string path, const std::string& key) {
     path += key;
     path += ": unknown key";
@@ -207,6 +229,16 @@ Result<std::vector<Rule>> parse_rules(const YAML::Node& root) {
                     if (auto options = promote_options(params); !options) {
                         return invalid(where + ".do[]: " + options.error().message);
                     }
+                }
+                if (action.type == "catalog" || action.type == "preheat") {
+                    for (const char* key : {"project", "repository"}) {
+                        if (params.contains(key) &&
+                            (!params[key].is_string() || params[key].get<std::string>().empty())) {
+                            return invalid(where + ".do[]." + action.type + "." + key +
+                                           ": expected a non-empty string");
+                        }
+                    }
+                    act_on_released_copy(rule.actions, params);
                 }
                 action.params = std::move(params);
                 rule.actions.push_back(std::move(action));

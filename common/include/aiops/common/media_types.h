@@ -39,6 +39,32 @@ bool is_index(std::string_view media_type);           // OCI index or Docker man
 
 }  // namespace aiops::common::media_type
 
+// Harbor's pluggable scanner API v1.0 (shared/reference/harbor-scanner.md): what the
+// scanner-adapter serves and the webhook-handler's scan gate, as a client like Harbor, asks for.
+namespace aiops::common::scanner_api {
+
+inline constexpr const char* kMetadataMime =
+    "application/vnd.scanner.adapter.metadata+json; version=1.0";
+inline constexpr const char* kErrorMime = "application/vnd.scanner.adapter.error+json; version=1.0";
+inline constexpr const char* kScanRequestMime =
+    "application/vnd.scanner.adapter.scan.request+json; version=1.0";
+inline constexpr const char* kScanResponseMime =
+    "application/vnd.scanner.adapter.scan.response+json; version=1.0";
+// The Harbor vulnerability report, with and without the version parameter (a referrer's
+// artifactType carries none).
+inline constexpr const char* kHarborReportType =
+    "application/vnd.scanner.adapter.vuln.report.harbor+json";
+inline constexpr const char* kHarborReportMime =
+    "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0";
+inline constexpr const char* kGenericReportMime =
+    "application/vnd.security.vulnerability.report; version=1.1";
+inline constexpr const char* kSbomReportMime =
+    "application/vnd.security.sbom.report+json; version=1.0";
+inline constexpr const char* kSpdxMime = "application/spdx+json";
+inline constexpr const char* kCycloneDxMime = "application/vnd.cyclonedx+json";
+
+}  // namespace aiops::common::scanner_api
+
 namespace aiops::common::modelpack {
 
 // Two naming generations: model-spec v0.0.7+ (`vnd.cncf.model` / `org.cncf.model`, Harbor main)

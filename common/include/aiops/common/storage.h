@@ -137,6 +137,10 @@ public:
                                           std::size_t limit);  // oldest first
     // Makes a dead letter available now with attempt reset to 0. kNotFound if it is not dead.
     Status requeue_dead(std::string_view queue, std::string_view job_id);
+    // Deletes a dead letter for good (an operator decided not to replay it), as ack() deletes a
+    // done job: its idempotency key still deduplicates for the rest of the window. kNotFound if
+    // it is not dead.
+    Status discard_dead(std::string_view queue, std::string_view job_id);
     Result<QueueStats> queue_stats(std::string_view queue);
 
     // For /readyz: the backend answers.
@@ -165,6 +169,7 @@ protected:
                               std::chrono::milliseconds delay) = 0;
     virtual Result<std::vector<Job>> list_dead(std::string_view queue, std::size_t limit) = 0;
     virtual Status requeue_dead_job(std::string_view queue, std::string_view job_id) = 0;
+    virtual Status discard_dead_job(std::string_view queue, std::string_view job_id) = 0;
     virtual Result<QueueStats> stats(std::string_view queue) = 0;
 
 private:
