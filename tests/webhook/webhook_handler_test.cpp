@@ -273,9 +273,22 @@ BOOST_AUTO_TEST_CASE(a_failing_action_is_retried_then_dead_lettered_then_replaye
                                        {{"Authorization", std::string("Bearer ") + token}});
     };
     BOOST_TEST(discard(kReaderToken)->status == 403);
+    // Step records a rule finished before a later step failed for good (written here directly:
+    // this rule has one step), and another job's whose id merely starts with the same digits.
+    fixtures::FakeClock clock;
+    auto store =
+        common::open_store({.url = "sqlite://" + (handler.dir() / "aiops.db").string()}, clock);
+    BOOST_TEST_REQUIRE(store.has_value());
+    for (const auto& step :
+         {gone_id + "|notify-all|0", gone_id + "|notify-all|1", gone_id + "0|notify-all|0"}) {
+        BOOST_TEST_REQUIRE((*store)->put("webhook_actions", step, {{"status", "ok"}}).has_value());
+    }
     const auto discarded = discard(kWriterToken);
     BOOST_TEST_REQUIRE(discarded);
     BOOST_TEST(discarded->status == 200, discarded->body);
+    BOOST_TEST(!(*store)->get("webhook_actions", gone_id + "|notify-all|0").has_value());
+    BOOST_TEST(!(*store)->get("webhook_actions", gone_id + "|notify-all|1").has_value());
+    BOOST_TEST((*store)->get("webhook_actions", gone_id + "0|notify-all|0").has_value());
     const auto after = handler.get("/events?status=dead");
     BOOST_TEST(after.at("events").empty());
     BOOST_TEST(after.at("dead") == 0);

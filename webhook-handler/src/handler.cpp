@@ -397,6 +397,30 @@ void Handler::track(std::string_view collection, const std::string& id) {
     }
 }
 
+Status Handler::erase_steps(const std::string& job_id) {
+    const auto prefix = job_id + "|";
+    auto cursor = common::Store::cursor_after(prefix);  // ids sort by byte: the job's come next
+    for (;;) {
+        auto page = store_.scan(kDone, cursor, kMaxListed);
+        if (!page) {
+            return page.error();
+        }
+        for (const auto& document : page->documents) {
+            if (!document.id.starts_with(prefix)) {
+                return {};
+            }
+            if (auto erased = store_.erase(kDone, document.id);
+                !erased && erased.error().code != ErrorCode::kNotFound) {
+                return erased.error();
+            }
+        }
+        if (page->next_cursor.empty()) {
+            return {};
+        }
+        cursor = page->next_cursor;
+    }
+}
+
 std::vector<common::RetentionRule> Handler::retention_rules() {
     auto results = common::rule_by_field(std::string(kResults), "finished_at");
     // A step record (job|rule|index) only lets a retried event skip finished steps; the result
@@ -726,6 +750,10 @@ void Handler::add_routes(common::Server& server) {
             }
             common::log::warn("dead letter discarded; its event will not be processed",
                               {{"event", ctx.captures[0]}, {"by", ctx.principal.name}});
+            if (auto erased = erase_steps(ctx.captures[0]); !erased) {
+                common::log::warn("cannot erase a discarded event's step records; they stay",
+                                  {{"event", ctx.captures[0]}, {"error", erased.error().message}});
+            }
             common::write_json(res, 200, {{"discarded", ctx.captures[0]}});
         });
 }

@@ -93,6 +93,9 @@ private:
     common::Status process(const common::Job& job);
     // Tells retention that collection/id was just written in its final form.
     void track(std::string_view collection, const std::string& id);
+    // Erases the step records (job|rule|index) of an event that will never finish (a discarded
+    // dead letter); finished events' steps go with their result through retention.
+    common::Status erase_steps(const std::string& job_id);
     ActionResult run_action(const Action& action, const Event& event, const std::string& job_id);
     ActionResult notify(const Action& action, const Event& event);
     ActionResult preheat(const Action& action, const Event& event);
