@@ -73,7 +73,7 @@ RetentionRule rule_by_field(std::string collection, std::string field,
                             std::function<bool(const nlohmann::json&)> settled = {});
 
 struct SweepResult {
-    std::size_t erased = 0;  // documents markers named (their dependents are not counted)
+    std::size_t erased = 0;  // documents the markers named (their dependents not counted)
     std::size_t kept = 0;    // markers dropped without erasing: finished later, busy or gone
     bool more = false;       // stopped at max_erase_per_sweep with expired markers left
 };
