@@ -143,6 +143,13 @@ Status Retention::track(std::string_view collection, std::string_view id, TimePo
     return outcome;
 }
 
+void track_finished(Retention* retention, std::string_view collection, std::string_view id,
+                    TimePoint at) {
+    if (retention != nullptr) {
+        (void)retention->track(collection, id, at);  // logged and counted inside
+    }
+}
+
 Result<bool> Retention::expire(const std::string& collection, const std::string& id,
                                TimePoint cutoff) {
     const auto* rule = rule_for(collection);

@@ -40,6 +40,13 @@ Status check_pair(std::string_view collection, std::string_view id) {
     return check_id("id", id);
 }
 
+Status check_job_ref(std::string_view queue, std::string_view job_id) {
+    if (auto ok = check_name("queue", queue); !ok) {
+        return ok;
+    }
+    return check_id("job id", job_id);
+}
+
 Status check_job(const Job& job) {
     if (auto ok = check_name("queue", job.queue); !ok) {
         return ok;
@@ -271,20 +278,14 @@ Result<std::vector<Job>> Store::dead_letters(std::string_view queue, std::size_t
 }
 
 Status Store::requeue_dead(std::string_view queue, std::string_view job_id) {
-    if (auto ok = check_name("queue", queue); !ok) {
-        return ok;
-    }
-    if (auto ok = check_id("job id", job_id); !ok) {
+    if (auto ok = check_job_ref(queue, job_id); !ok) {
         return ok;
     }
     return requeue_dead_job(queue, job_id);
 }
 
 Status Store::discard_dead(std::string_view queue, std::string_view job_id) {
-    if (auto ok = check_name("queue", queue); !ok) {
-        return ok;
-    }
-    if (auto ok = check_id("job id", job_id); !ok) {
+    if (auto ok = check_job_ref(queue, job_id); !ok) {
         return ok;
     }
     return discard_dead_job(queue, job_id);

@@ -28,9 +28,7 @@ std::vector<common::RetentionRule> JobStore::retention_rules() {
 }
 
 void JobStore::track_finished(const PreheatJob& job) {
-    if (retention_ != nullptr) {
-        (void)retention_->track(kJobs, std::to_string(job.id), clock_.now());  // logged inside
-    }
+    common::track_finished(retention_, kJobs, std::to_string(job.id), clock_.now());
 }
 
 Result<std::int64_t> JobStore::next_id() {

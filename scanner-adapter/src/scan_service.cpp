@@ -150,8 +150,8 @@ Status ScanService::save(const ScanRecord& record) {
     }
     const bool finished =
         record.status == ScanStatus::kDone || record.status == ScanStatus::kFailed;
-    if (finished && settings_.retention != nullptr) {
-        (void)settings_.retention->track(kScans, record.id, clock_.now());  // logged inside
+    if (finished) {
+        common::track_finished(settings_.retention, kScans, record.id, clock_.now());
     }
     return {};
 }

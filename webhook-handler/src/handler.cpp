@@ -387,14 +387,8 @@ Status Handler::process(const common::Job& job) {
     if (auto stored = store_.put(kResults, job.id, summary); !stored) {
         return stored.error();
     }
-    track(kResults, job.id);
+    common::track_finished(settings_.retention, kResults, job.id, clock_.now());
     return {};
-}
-
-void Handler::track(std::string_view collection, const std::string& id) {
-    if (settings_.retention != nullptr) {
-        (void)settings_.retention->track(collection, id, clock_.now());  // logged inside
-    }
 }
 
 Status Handler::erase_steps(const std::string& job_id) {
@@ -499,11 +493,9 @@ ActionResult Handler::preheat(const Action& action, const Event& event) {
     const auto& resource = event.resources.front();
     const auto reference = resource.digest.empty() ? resource.tag : resource.digest;
     const auto& registry = settings_.gate.registry_url;  // resolved in handler_settings_from_config
-    // The event's artifact, or its released copy (rules.cpp: after a releasing scan_gate).
-    const auto repository = action.params.value("project", event.project) + "/" +
-                            action.params.value("repository", event.repository);
     json args{{"type", "image"},
-              {"url", registry + "/v2/" + repository + "/manifests/" + reference},
+              {"url", registry + "/v2/" + step_repository(action.params, event) + "/manifests/" +
+                          reference},
               {"scope", action.params.value("scope", "all_peers")}};
     if (!settings_.harbor_username.empty()) {
         args["headers"] = {

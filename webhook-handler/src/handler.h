@@ -91,8 +91,6 @@ private:
     void worker_loop();
     // Runs every matching rule of one leased event; an error = retry the event later.
     common::Status process(const common::Job& job);
-    // Tells retention that collection/id was just written in its final form.
-    void track(std::string_view collection, const std::string& id);
     // Erases the step records (job|rule|index) of an event that will never finish (a discarded
     // dead letter); finished events' steps go with their result through retention.
     common::Status erase_steps(const std::string& job_id);

@@ -369,9 +369,7 @@ ActionResult ModelGate::scan_gate(const json& params, const Event& event) {
     if (auto stored = store_.put(kVerdicts, verdict_key, record); !stored) {
         return retry_later(stored.error());
     }
-    if (retention_ != nullptr) {
-        (void)retention_->track(kVerdicts, verdict_key, clock_.now());  // logged inside
-    }
+    common::track_finished(retention_, kVerdicts, verdict_key, clock_.now());
     common::log::info("scan gate", {{"repository", artifact->repository},
                                     {"digest", artifact->digest.str()},
                                     {"verdict", blocked ? "blocked" : "clean"},
@@ -397,9 +395,7 @@ ActionResult ModelGate::catalog(const json& params, const Event& event) {
     if (event.source != Source::kHarbor || event.resources.empty()) {
         return final_failure("catalog needs a Harbor artifact event");
     }
-    // Where consumers pull it (rules.cpp defaults these to a preceding scan_gate's release copy).
-    const auto repository =
-        params.value("project", event.project) + "/" + params.value("repository", event.repository);
+    const auto repository = step_repository(params, event);  // where consumers pull it
     common::HttpRequest request;
     request.headers.emplace("Authorization", "Bearer " + settings_.catalog_token);
     request.retry = false;

@@ -163,8 +163,8 @@ Status Promoter::record(const std::string& key, json decision) {
         auto written =
             store_.compare_and_set(kCollection, key, existing ? existing->version : 0, decision);
         if (written) {
-            if (!waiting && retention_ != nullptr) {
-                (void)retention_->track(kCollection, key, clock_.now());  // logged inside
+            if (!waiting) {
+                common::track_finished(retention_, kCollection, key, clock_.now());
             }
             return {};
         }

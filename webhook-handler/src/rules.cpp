@@ -267,6 +267,11 @@ Result<std::vector<Rule>> parse_rules_text(const std::string& yaml) {
 
 bool needs_artifact_kind(const Match& when) { return when.artifact != ArtifactKind::kAny; }
 
+std::string step_repository(const json& params, const Event& event) {
+    return params.value("project", event.project) + "/" +
+           params.value("repository", event.repository);
+}
+
 bool matches(const Match& when, const Event& event, std::optional<ArtifactKind> kind) {
     if (when.source && *when.source != event.source) {
         return false;

@@ -62,6 +62,10 @@ bool matches(const Match& when, const Event& event, std::optional<ArtifactKind> 
 bool glob_match(const std::string& pattern, const std::string& text);  // the globs above
 bool needs_artifact_kind(const Match& when);
 
+// "<project>/<repository>" a catalog or preheat step acts on: its own project/repository, which
+// parse_rules sets to the released copy after a releasing scan_gate, else the event's.
+std::string step_repository(const nlohmann::json& params, const Event& event);
+
 // Severity rank: Low 0, Medium 1, High 2, Critical 3; -1 otherwise.
 int severity_rank(std::string_view severity);
 

@@ -122,4 +122,9 @@ private:
     std::thread thread_;
 };
 
+// For components whose Retention is optional (null where nothing expires, e.g. unit tests):
+// track() when there is one. Failures are logged and counted by track() itself.
+void track_finished(Retention* retention, std::string_view collection, std::string_view id,
+                    std::chrono::system_clock::time_point at);
+
 }  // namespace aiops::common
